@@ -1,0 +1,74 @@
+# monitoring.stack developer and CI entry points. `make test` is the whole suite.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CACHE := .cache
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+# Molecule scenarios run by `make molecule`, fastest first.
+SCENARIOS ?= node_exporter
+# Test tiers of `make test`, in order: fast static and unit tiers first.
+TIERS ?= lint sanity unit rules $(addprefix molecule-,$(SCENARIOS))
+
+.PHONY: help test venv collection hosts mirror lint yamllint ansible-lint sanity unit rules \
+        molecule demo build clean
+
+help:
+	@echo "make demo     - build the local lab and deploy the stack into it"
+	@echo "make test     - the whole test suite (what .ci/run runs), with a summary table"
+	@echo "make lint | sanity | unit | rules | molecule | molecule-<scenario> | build"
+
+test: venv collection
+	@bash tests/harness/run-tiers.sh $(TIERS)
+
+# ---- setup ----------------------------------------------------------------
+venv: $(BIN)/.installed
+$(BIN)/.installed: requirements.txt constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt -c constraints.txt
+	touch $@
+
+# The collection is found as ansible_collections/monitoring/stack through a symlink.
+collection:
+	@mkdir -p $(CACHE)/collections/ansible_collections/monitoring
+	@ln -sfn ../../../.. $(CACHE)/collections/ansible_collections/monitoring/stack
+
+hosts:
+	@bash tests/harness/ensure-docker.sh
+	@bash tests/harness/build-images.sh
+
+mirror:
+	@bash tests/harness/build-mirror.sh
+
+# ---- tiers ----------------------------------------------------------------
+lint: yamllint ansible-lint
+yamllint: venv
+	$(BIN)/yamllint -s .
+ansible-lint: venv collection
+	$(BIN)/ansible-lint --profile production --strict
+
+sanity: venv
+	@bash tests/harness/sanity.sh
+
+unit: venv collection
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/static
+
+rules: venv collection mirror
+	$(BIN)/python tests/rules/run_promtool.py
+
+molecule: $(addprefix molecule-,$(SCENARIOS))
+molecule-%: venv collection hosts mirror
+	cd $(CURDIR) && $(BIN)/molecule test -s $*
+
+# ---- use ------------------------------------------------------------------
+demo: venv collection hosts mirror
+	@bash tests/harness/demo.sh
+
+build: venv
+	@mkdir -p $(CACHE)/build
+	$(BIN)/ansible-galaxy collection build --force --output-path $(CACHE)/build .
+
+clean:
+	rm -rf $(CACHE)/collections $(CACHE)/sanity $(CACHE)/build

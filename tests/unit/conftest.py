@@ -1,0 +1,7 @@
+"""Put the collection on sys.path as ansible_collections.monitoring.stack."""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
