@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Molecule scenarios run by `make molecule`, fastest first.
 SCENARIOS ?= node_exporter
 # Test tiers of `make test`, in order: fast static and unit tiers first.
-TIERS ?= lint sanity unit rules $(addprefix molecule-,$(SCENARIOS))
+TIERS ?= lint build unit rules sanity $(addprefix molecule-,$(SCENARIOS))
 
 .PHONY: help test venv collection hosts mirror lint yamllint ansible-lint sanity unit rules \
         molecule demo build clean
@@ -69,6 +69,7 @@ demo: venv collection hosts mirror
 build: venv
 	@mkdir -p $(CACHE)/build
 	$(BIN)/ansible-galaxy collection build --force --output-path $(CACHE)/build .
+	@bash tests/harness/check-build.sh $(CACHE)/build/monitoring-stack-*.tar.gz
 
 clean:
 	rm -rf $(CACHE)/collections $(CACHE)/sanity $(CACHE)/build

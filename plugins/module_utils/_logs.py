@@ -834,7 +834,7 @@ def _alloy_stage(stage, indent="  "):
         body.append(("max_wait_time", _q(stage["max_wait_time"])))
     else:
         raise LogsError("internal: unknown stage %s" % kind)
-    width = max(len(k) for k, _ in body)
+    width = max(len(key) for key, _value in body)
     lines = ["%sstage.%s {" % (indent, kind)]
     lines += ["%s  %s = %s" % (indent, k.ljust(width), v) for k, v in body]
     lines.append("%s}" % indent)

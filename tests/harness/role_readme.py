@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Generate (or --check) the variables table of each role's README from meta/argument_specs.yml.
 
 The table sits between <!-- BEGIN VARIABLES --> and <!-- END VARIABLES -->; text

@@ -126,7 +126,7 @@ def test_alloy_config(host):
     declared = set(re.findall(r'^([a-z_.]+) "([a-z0-9_]+)" \{', text, flags=re.M))
     for name in SOURCES:
         assert ("loki.process", name) in declared
-    for comp, label, _ in re.findall(r"\b((?:loki|local)\.[a-z_.]+?)\.([a-z0-9_]+)\.(receiver|targets|rules)\b", bare):
+    for comp, label, _kind in re.findall(r"\b((?:loki|local)\.[a-z_.]+?)\.([a-z0-9_]+)\.(receiver|targets|rules)\b", bare):
         assert (comp, label) in declared
     assert 'url = "http://lg-loki:3100/loki/api/v1/push"' in text
     assert 'password_file = "/etc/alloy/loki.password"' in text

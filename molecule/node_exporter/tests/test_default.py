@@ -1,7 +1,5 @@
 """node_exporter: live daemon checks (real binary from Debian, archive install path)."""
 
-import json
-
 AUTH = "prometheus:test-scrape-secret"
 
 

@@ -41,7 +41,7 @@ CATALOGUE = [
 # --------------------------------------------------------------------------- key list
 
 def _keys():
-    with open(os.path.join(DATA, "loki_3_5_keys.yml"), encoding="utf-8") as handle:
+    with open(os.path.join(DATA, "loki_3_7_keys.yml"), encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
 
@@ -79,9 +79,9 @@ def _unknown_keys(value, node, path="loki"):
 
 
 def test_key_list_cites_upstream():
-    with open(os.path.join(DATA, "loki_3_5_keys.yml"), encoding="utf-8") as handle:
+    with open(os.path.join(DATA, "loki_3_7_keys.yml"), encoding="utf-8") as handle:
         head = handle.read(600)
-    assert "grafana/loki v3.5" in head and "configuration.md" in head
+    assert "grafana/loki v3.7" in head and "configuration.md" in head
     for key in ("auth_enabled", "server", "common", "schema_config", "storage_config", "compactor", "limits_config", "ruler", "analytics"):
         assert key in KEYS["root"]
     assert "delete_request_store" in KEYS["blocks"]["compactor"]

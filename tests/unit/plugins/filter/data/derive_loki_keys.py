@@ -1,12 +1,12 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
-"""Derive loki_3_5_keys.yml from Loki's generated configuration reference.
+"""Derive loki_3_7_keys.yml from Loki's generated configuration reference.
 
 Usage (needs a clone of https://github.com/grafana/loki; nothing from it is copied here
 except key names)::
 
-    git -C loki show v3.5.12:docs/sources/shared/configuration.md > /tmp/configuration.md
-    python derive_loki_keys.py /tmp/configuration.md v3.5.12 > loki_3_5_keys.yml
+    git -C loki show v3.7.1:docs/sources/shared/configuration.md > /tmp/configuration.md
+    python derive_loki_keys.py /tmp/configuration.md v3.7.1 > loki_3_7_keys.yml
 
 The reference is generated from Loki's Go config structs (``make doc``), so its key
 names are the YAML keys Loki accepts.  Output layout:
