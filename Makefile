@@ -8,17 +8,17 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 # Molecule scenarios run by `make molecule`, fastest first.
-SCENARIOS ?= node_exporter
+SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_exporter grafana logs
 # Test tiers of `make test`, in order: fast static and unit tiers first.
-TIERS ?= lint build unit rules sanity $(addprefix molecule-,$(SCENARIOS))
+TIERS ?= lint build unit rules dashboards sanity $(addprefix molecule-,$(SCENARIOS))
 
-.PHONY: help test venv collection hosts mirror lint yamllint ansible-lint sanity unit rules \
+.PHONY: help test venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards \
         molecule demo build clean
 
 help:
 	@echo "make demo     - build the local lab and deploy the stack into it"
 	@echo "make test     - the whole test suite (what .ci/run runs), with a summary table"
-	@echo "make lint | sanity | unit | rules | molecule | molecule-<scenario> | build"
+	@echo "make lint | build | unit | rules | dashboards | sanity | molecule | molecule-<scenario>"
 
 test: venv collection
 	@bash tests/harness/run-tiers.sh $(TIERS)
@@ -52,8 +52,11 @@ ansible-lint: venv collection
 sanity: venv
 	@bash tests/harness/sanity.sh
 
-unit: venv collection
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/static
+unit: venv collection mirror
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/static tests/dashboards
+
+dashboards: venv collection mirror
+	$(BIN)/python tests/dashboards/check_dashboards.py
 
 rules: venv collection mirror
 	$(BIN)/python tests/rules/run_promtool.py

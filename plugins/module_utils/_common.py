@@ -27,9 +27,11 @@ class CommonError(ValueError):
 def flag_args(flags, prefix="--"):
     """Render a dict of daemon flags as a list of command-line arguments.
 
-    ``True`` gives ``--flag``, ``False`` gives ``--no-flag`` (the kingpin
-    convention of Prometheus daemons), ``None`` drops the flag, a list repeats
-    it once per item, anything else gives ``--flag=value``.
+    With the ``--`` prefix (kingpin, the Prometheus daemons) ``True`` gives
+    ``--flag`` and ``False`` gives ``--no-flag``; with the ``-`` prefix (Go's
+    flag package, e.g. cAdvisor) booleans give ``-flag=true`` / ``-flag=false``.
+    ``None`` drops the flag, a list repeats it once per item, anything else
+    gives ``--flag=value``.
     """
     if not isinstance(flags, dict):
         raise CommonError("flag_args expects a dict of flag name to value, got %s" % type(flags).__name__)
@@ -39,7 +41,9 @@ def flag_args(flags, prefix="--"):
             raise CommonError("flag_args: invalid flag name %r" % (name,))
         if value is None:
             continue
-        if value is True:
+        if isinstance(value, bool) and prefix == "-":
+            args.append("%s%s=%s" % (prefix, name, "true" if value else "false"))
+        elif value is True:
             args.append(prefix + name)
         elif value is False:
             args.append(prefix + "no-" + name)

@@ -16,8 +16,9 @@ def test_flag_args_kinds_and_order():
         "--web.route=/a", "--web.route=/b", "--port=8080"]
 
 
-def test_flag_args_single_dash_prefix():
-    assert F["flag_args"]({"port": 8080}, prefix="-") == ["-port=8080"]
+def test_flag_args_single_dash_prefix_uses_go_booleans():
+    assert F["flag_args"]({"port": 8080, "docker_only": True, "store_container_labels": False}, prefix="-") == [
+        "-port=8080", "-docker_only=true", "-store_container_labels=false"]
 
 
 @pytest.mark.parametrize("bad", [{"bad name": 1}, {"x": {"nested": 1}}, {"x": "a\nb"}, ["not", "a", "dict"]])

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+"""Check the Grafana dashboard library of monitoring.stack.
+
+Default mode: render every spec of roles/grafana/files/dashboards (and any --spec files)
+with the grafana_dashboard filter's code, check the structure (schemaVersion, unique ids
+and uids, gridPos inside the 24-column grid without overlap, every panel has a datasource
+and targets, variables defined, multi-value variables matched with =~), extract every PromQL
+expression with template variables substituted, and validate all of them with
+``promtool check rules`` (each expression becomes a recording rule in a temporary file).
+Prints ``N passed, M failed`` and exits non-zero on any failure. promtool is taken from
+$PROMTOOL, default <repo>/.cache/tools/bin/promtool; a missing promtool is a failure.
+
+Live mode (``--prometheus-url URL``): run every expression as an instant query against a
+running Prometheus (/api/v1/query) and report the ones that fail or return no data.
+Importable: ``render_library()``, ``check_structure()``, ``check_with_promtool()``,
+``query_prometheus()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, ".cache", "collections"))
+
+# pylint: disable=wrong-import-position
+from ansible_collections.monitoring.stack.plugins.module_utils._dashboards import (  # noqa: E402
+    DashboardSpecError,
+    build_dashboard,
+    dashboard_queries,
+    iter_panels,
+    lint_dashboard,
+)
+
+LIBRARY_DIR = os.path.join(REPO, "roles", "grafana", "files", "dashboards")
+DATASOURCE_UIDS = {"prometheus": "prometheus", "loki": "loki"}
+
+
+def promtool_path():
+    """promtool from $PROMTOOL, default <repo>/.cache/tools/bin/promtool."""
+    return os.environ.get("PROMTOOL", os.path.join(REPO, ".cache", "tools", "bin", "promtool"))
+
+
+def spec_files(extra=None):
+    """The library specs plus any extra spec files, sorted, library first."""
+    return sorted(glob.glob(os.path.join(LIBRARY_DIR, "*.yml"))) + list(extra or [])
+
+
+def render_library(extra=None):
+    """Render every spec: returns (dashboards, errors) with dashboards as [(path, dashboard)]."""
+    dashboards, errors = [], []
+    for path in spec_files(extra):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                spec = yaml.safe_load(handle)
+            dashboards.append((path, build_dashboard(spec, DATASOURCE_UIDS)))
+        except (OSError, yaml.YAMLError, DashboardSpecError) as exc:
+            errors.append("%s: %s" % (os.path.relpath(path, REPO), exc))
+    return dashboards, errors
+
+
+def check_structure(dashboards):
+    """Structural problems across all rendered dashboards (list of strings)."""
+    problems = []
+    uids = {}
+    for path, dashboard in dashboards:
+        problems.extend(lint_dashboard(dashboard))
+        # The JSON model must survive a JSON round trip unchanged.
+        if json.loads(json.dumps(dashboard)) != dashboard:
+            problems.append("%s: does not round-trip through JSON" % dashboard["title"])
+        if dashboard["uid"] in uids:
+            problems.append("uid %r is used by %s and %s" % (dashboard["uid"], uids[dashboard["uid"]], path))
+        uids[dashboard["uid"]] = path
+    return problems
+
+
+def collect_queries(dashboards):
+    """Every PromQL query (detailed dicts) of the rendered dashboards, variables substituted."""
+    queries = []
+    for _path, dashboard in dashboards:
+        queries.extend(dashboard_queries(dashboard, detailed=True))
+    return queries
+
+
+def _label(query):
+    return "%s / %s / %s" % (query["dashboard"], query["panel"], query["ref_id"])
+
+
+def check_with_promtool(queries, promtool=None):
+    """Validate each query with ``promtool check rules``; returns (passed, failures).
+
+    All queries go into one rule file first; when promtool refuses it, each query is checked
+    on its own so that every broken expression is named.
+    """
+    promtool = promtool or promtool_path()
+    if not (os.path.isfile(promtool) and os.access(promtool, os.X_OK)):
+        raise FileNotFoundError("promtool not found at %s (set PROMTOOL or run tests/harness/build-mirror.sh)" % promtool)
+
+    def run(batch):
+        rules = {"groups": [{"name": "dashboards", "rules": [
+            {"record": "dashboard:query_%d:check" % index, "expr": query["expr"]} for index, query in enumerate(batch)]}]}
+        with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, encoding="utf-8") as handle:
+            yaml.safe_dump(rules, handle, sort_keys=False)
+            name = handle.name
+        try:
+            result = subprocess.run([promtool, "check", "rules", name], capture_output=True, text=True, check=False)
+        finally:
+            os.unlink(name)
+        return result.returncode, (result.stdout + result.stderr).strip()
+
+    if not queries:
+        return 0, []
+    code, _output = run(queries)
+    if code == 0:
+        return len(queries), []
+    passed, failures = 0, []
+    for query in queries:
+        code, output = run([query])
+        if code == 0:
+            passed += 1
+        else:
+            failures.append("%s: %s\n    expr: %s" % (_label(query), output.splitlines()[-1] if output else "failed", query["expr"]))
+    return passed, failures
+
+
+def query_prometheus(queries, url, timeout=10.0):
+    """Run each query against a live Prometheus; returns (with_data, empty, errors) lists of labels."""
+    with_data, empty, errors = [], [], []
+    endpoint = url.rstrip("/") + "/api/v1/query"
+    for query in queries:
+        data = urllib.parse.urlencode({"query": query["expr"]}).encode()
+        request = urllib.request.Request(endpoint, data=data, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310 - URL given by the operator
+                body = json.loads(response.read().decode("utf-8"))
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            errors.append("%s: %s" % (_label(query), exc))
+            continue
+        if body.get("status") != "success":
+            errors.append("%s: %s" % (_label(query), body.get("error", body)))
+        elif body.get("data", {}).get("result"):
+            with_data.append(_label(query))
+        else:
+            empty.append(_label(query))
+    return with_data, empty, errors
+
+
+def main(argv=None):
+    """Command line entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--spec", action="append", default=[], help="an extra dashboard spec file (repeatable)")
+    parser.add_argument("--prometheus-url", help="run every query against this Prometheus and report those without data")
+    parser.add_argument("--fail-on-empty", action="store_true", help="with --prometheus-url: queries without data fail")
+    parser.add_argument("--timeout", type=float, default=10.0, help="HTTP timeout per query (seconds)")
+    args = parser.parse_args(argv)
+
+    # Structure: one check per spec file (render + lint), plus the cross-dashboard uid check.
+    dashboards, failures = render_library(args.spec)
+    structure = check_structure(dashboards)
+    failures.extend(structure)
+    broken = {problem.split(":", 1)[0] for problem in structure}
+    passed = sum(1 for _path, dashboard in dashboards if dashboard["title"] not in broken)
+    queries = collect_queries(dashboards)
+    print("rendered %d dashboards, %d panels, %d PromQL expressions" % (
+        len(dashboards), sum(len(list(iter_panels(d))) for _p, d in dashboards), len(queries)))
+
+    if args.prometheus_url:
+        with_data, empty, errors = query_prometheus(queries, args.prometheus_url, args.timeout)
+        for label in empty:
+            print("NO DATA  %s" % label)
+        for label in errors:
+            print("ERROR    %s" % label)
+        failures.extend(errors)
+        passed += len(with_data)
+        if args.fail_on_empty:
+            failures.extend("no data: %s" % label for label in empty)
+        else:
+            passed += len(empty)
+        print("%d queries with data, %d without data, %d errors (%s)"
+              % (len(with_data), len(empty), len(errors), args.prometheus_url))
+    else:
+        try:
+            promtool_passed, promtool_failures = check_with_promtool(queries)
+        except FileNotFoundError as exc:
+            promtool_passed, promtool_failures = 0, ["%s (%d expressions not checked)" % (exc, len(queries))]
+        passed += promtool_passed
+        failures.extend(promtool_failures)
+        print("promtool: %s" % promtool_path())
+    for problem in failures:
+        print("FAIL     %s" % problem)
+    print("%d passed, %d failed" % (passed, len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
