@@ -8,15 +8,16 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 # Molecule scenarios run by `make molecule`, fastest first.
-SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_exporter grafana logs
+SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_exporter grafana logs prometheus backup runbooks stack
 # Test tiers of `make test`, in order: fast static and unit tiers first.
 TIERS ?= lint build unit rules dashboards sanity $(addprefix molecule-,$(SCENARIOS))
 
 .PHONY: help test venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards \
-        molecule demo build clean
+        molecule demo demo-down bench build clean
 
 help:
-	@echo "make demo     - build the local lab and deploy the stack into it"
+	@echo "make demo     - build the local lab and deploy the stack into it (make demo-down removes it)"
+	@echo "make bench    - converge benchmark for N lab hosts (N=\"1 5 10\")"
 	@echo "make test     - the whole test suite (what .ci/run runs), with a summary table"
 	@echo "make lint | build | unit | rules | dashboards | sanity | molecule | molecule-<scenario>"
 
@@ -43,7 +44,9 @@ mirror:
 	@bash tests/harness/build-mirror.sh
 
 # ---- tiers ----------------------------------------------------------------
-lint: yamllint ansible-lint
+# Both linters run even when the first one fails.
+lint: venv collection
+	@rc=0; $(MAKE) --no-print-directory yamllint || rc=1; $(MAKE) --no-print-directory ansible-lint || rc=1; exit $$rc
 yamllint: venv
 	$(BIN)/yamllint -s .
 ansible-lint: venv collection
@@ -68,6 +71,13 @@ molecule-%: venv collection hosts mirror
 # ---- use ------------------------------------------------------------------
 demo: venv collection hosts mirror
 	@bash tests/harness/demo.sh
+
+demo-down:
+	@bash tests/harness/lab.sh down
+
+# A benchmark, not a test: converge/re-run times for N lab hosts (N=1 5 10 by default).
+bench: venv collection hosts mirror
+	@bash benchmarks/converge.sh $(or $(N),1 5 10)
 
 build: venv
 	@mkdir -p $(CACHE)/build

@@ -594,8 +594,8 @@ def _slo_alerts(name, spec, ctx, selector, windows, objective):
             "labels": {"long_window": window["long"], "short_window": window["short"]},
             "summary": "SLO %s is burning its error budget %sx too fast." % (name, format_number(window["burn_rate"])),
             "description": ("Error ratio over the last %s is {{ $value | humanizePercentage }} (and over %s too); "
-                            "the objective is %s%% over %s." % (window["long"], window["short"], format_number(objective),
-                                                               spec.get("period", DEFAULT_PERIOD))),
+                            "the objective is %s%% over %s." % (
+                                window["long"], window["short"], format_number(objective), spec.get("period", DEFAULT_PERIOD))),
             "runbook": spec.get("runbook"),
         }
         if window.get("for"):

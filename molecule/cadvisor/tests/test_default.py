@@ -13,7 +13,6 @@ import time
 from testlib import exposure, run_playbook
 
 
-
 def metrics(host):
     deadline = time.time() + 30
     while True:

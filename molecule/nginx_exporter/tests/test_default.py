@@ -45,10 +45,10 @@ def test_services_running_as_their_users(host):
 
 
 def test_stub_status_only_on_loopback(host):
-    body = host.check_output("curl -sf http://127.0.0.1:8080/stub_status")
+    body = host.check_output("curl -sf http://127.0.0.1:8089/stub_status")
     assert body.startswith("Active connections:")
-    listen = host.check_output("ss -Hltn 'sport = :8080'")
-    assert "127.0.0.1:8080" in listen and "0.0.0.0:8080" not in listen
+    listen = host.check_output("ss -Hltn 'sport = :8089'")
+    assert "127.0.0.1:8089" in listen and "0.0.0.0:8080" not in listen
 
 
 def test_nginx_exporter_metrics(host):

@@ -57,7 +57,7 @@ def test_metric_present(host, name):
 
 def test_queries_file_loaded_without_error(host):
     body = scrape(host)
-    assert [v for _, v in samples(body, "pg_exporter_user_queries_load_error")] == [0.0]
+    assert [value for _labels, value in samples(body, "pg_exporter_user_queries_load_error")] == [0.0]
     assert samples(body, "pg_exporter_last_scrape_error") == [("", 0.0)]
 
 
@@ -82,7 +82,7 @@ def test_bloat_estimates_see_the_demo_table(host):
     body = scrape(host)
     dead = [v for labels, v in samples(body, "pg_table_bloat_dead_ratio") if 'relname="pgx_bloat_demo"' in labels]
     assert dead and 0.3 < dead[0] <= 0.6, dead
-    assert any('indexrelname="pgx_bloat_demo_pkey"' in labels for labels, _ in samples(body, "pg_index_bloat_size_bytes"))
+    assert any('indexrelname="pgx_bloat_demo_pkey"' in labels for labels, _value in samples(body, "pg_index_bloat_size_bytes"))
 
 
 def test_long_running_query_is_counted(host):

@@ -1,0 +1,122 @@
+"""Multi-host stack: every expected target is up, and a stopped node_exporter becomes a generated
+HostDown alert that goes pending -> firing -> Alertmanager -> exactly one webhook notification."""
+
+import json
+import os
+import time
+
+import testinfra
+
+testinfra_hosts = ["ansible://stack-mon"]  # pylint: disable=invalid-name
+
+PROM = "http://127.0.0.1:9090"
+AM = "http://127.0.0.1:9093"
+HOOK = "http://127.0.0.1:9999/"
+EXPECTED_TARGETS = {
+    ("prometheus", "stack-mon:9090"), ("alertmanager", "stack-mon:9093"), ("pushgateway", "stack-mon:9091"),
+    ("node", "stack-mon:9100"), ("node", "stack-db:9100"), ("node", "stack-web:9100"),
+    ("postgres", "stack-db:9187"), ("nginx", "stack-web:9113"), ("nginx_log", "stack-web:9114"),
+    ("blackbox", "http://stack-web/"),
+}
+
+
+def get_json(host, url):
+    return json.loads(host.check_output("curl -sf '%s'" % url))
+
+
+def other_host(name):
+    return testinfra.get_host("ansible://%s?ansible_inventory=%s" % (name, os.environ["MOLECULE_INVENTORY_FILE"]))
+
+
+def targets(host):
+    active = get_json(host, PROM + "/api/v1/targets")["data"]["activeTargets"]
+    return {(t["labels"]["job"], t["labels"]["instance"]): t["health"] for t in active}
+
+
+def wait_for(what, func, timeout, interval=2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = func()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def test_every_expected_target_is_up(host):
+    def all_up():
+        health = targets(host)
+        return set(health) == EXPECTED_TARGETS and set(health.values()) == {"up"}
+    try:
+        wait_for("all targets up", all_up, timeout=120)
+    finally:
+        for key, health in sorted(targets(host).items()):
+            print("target %-12s %-22s %s" % (key[0], key[1], health))
+
+
+def test_rule_packs_of_the_deployed_exporters(host):
+    files = sorted(host.check_output("ls /etc/prometheus/rules").split())
+    assert files == ["monitoring-stack-%s.yml" % p for p in
+                     ("alertmanager", "backups", "blackbox", "nginx", "node", "postgresql", "prometheus", "pushgateway")]
+    assert 'up{job="nginx_log"}' in host.file("/etc/prometheus/rules/monitoring-stack-nginx.yml").content_string
+    groups = get_json(host, PROM + "/api/v1/rules")["data"]["groups"]
+    host_down = [r for g in groups for r in g["rules"] if r.get("name") == "HostDown"]
+    assert host_down and host_down[0]["duration"] == 20
+
+
+def _host_down(host, state=None):
+    alerts = get_json(host, PROM + "/api/v1/alerts")["data"]["alerts"]
+    return [a for a in alerts if a["labels"].get("alertname") == "HostDown" and a["labels"].get("instance") == "stack-web:9100"
+            and (state is None or a["state"] == state)]
+
+
+def _notifications(host):
+    records = get_json(host, HOOK)
+    return [r for r in records
+            if r["notification"]["status"] == "firing"
+            and any(a["labels"].get("alertname") == "HostDown" and a["labels"].get("instance") == "stack-web:9100"
+                    for a in r["notification"]["alerts"])]
+
+
+def test_node_down_alert_goes_all_the_way_to_the_webhook(host):
+    web = other_host("stack-web")
+    assert not _host_down(host), "HostDown already active before the test"
+    assert not _notifications(host)
+    start = time.time()
+    web.check_output("systemctl stop node_exporter")
+    try:
+        wait_for("pending HostDown", lambda: _host_down(host, "pending"), timeout=60, interval=1)
+        print("HostDown pending after %.0fs" % (time.time() - start))
+        wait_for("firing HostDown", lambda: _host_down(host, "firing"), timeout=60, interval=1)
+        print("HostDown firing after %.0fs" % (time.time() - start))
+
+        def in_alertmanager():
+            alerts = get_json(host, AM + "/api/v2/alerts?filter=alertname%3D%22HostDown%22")
+            return [a for a in alerts if a["labels"].get("instance") == "stack-web:9100" and a["status"]["state"] == "active"]
+        alert = wait_for("HostDown in Alertmanager", in_alertmanager, timeout=60)[0]
+        print("HostDown in Alertmanager after %.0fs, receiver %s" % (time.time() - start, alert["receivers"][0]["name"]))
+        assert alert["labels"]["severity"] == "critical"
+        assert alert["receivers"][0]["name"] == "severity-critical"
+
+        first = wait_for("the webhook notification", lambda: _notifications(host), timeout=60)
+        print("webhook notified after %.0fs" % (time.time() - start))
+        # Several group intervals later there is still exactly one firing notification (no repeat, no duplicate).
+        time.sleep(30)
+        notes = _notifications(host)
+        assert len(notes) == 1, json.dumps(notes, indent=1)
+        note = notes[0]["notification"]
+        assert note["receiver"] == "severity-critical"
+        assert note["commonLabels"]["alertname"] == "HostDown"
+        assert note["commonLabels"]["severity"] == "critical"
+        assert first[0] == notes[0]
+        print("exactly one notification: %s" % json.dumps(note["commonAnnotations"]))
+    finally:
+        web.check_output("systemctl start node_exporter")
+
+
+def test_security_exposure(host):
+    for unit in ("prometheus", "alertmanager", "pushgateway"):
+        out = host.check_output("systemd-analyze security %s.service --no-pager | tail -n 1" % unit)
+        score = float(out.split("exposure level for %s.service:" % unit)[1].split()[0])
+        print("systemd-analyze security %s.service: %.1f" % (unit, score))
+        assert score <= 3.5, out
