@@ -93,7 +93,7 @@ def main():
     groups, hostvars = inventory(args.inventory)
     rows, bad = [], 0
     for component, (group, unit, port, path, auth) in COMPONENTS.items():
-        group, _, agent = group.partition(":")
+        group, _sep, agent = group.partition(":")
         for host in groups.get(group, []):
             if agent and hostvars.get(host, {}).get("log_shipper_agent", "promtail") != agent:
                 continue

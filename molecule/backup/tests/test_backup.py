@@ -11,6 +11,7 @@ import re
 import time
 
 import pytest
+from testlib import dashboard_queries, query_status
 
 PROMETHEUS = os.environ.get("BACKUP_TEST_PROMETHEUS_URL", "http://127.0.0.1:9090")
 PUSHGATEWAY = os.environ.get("BACKUP_TEST_PUSHGATEWAY_URL", "http://127.0.0.1:9091")
@@ -225,3 +226,14 @@ def test_files_job_archives_system_files(host):
     assert "etc/backup-metrics/jobs/pg_app.json" in listing
     assert pushgateway_sample(host, "backup_last_status", "etc_files") == 1
     assert pushgateway_sample(host, "backup_size_bytes", "etc_files") > 0
+
+
+# --------------------------------------------------------------------------- Backups dashboard
+
+def test_backups_dashboard_queries_return_data(host):
+    """Every query of the shipped Backups dashboard returns data from this live Prometheus."""
+    queries = dashboard_queries(titles={"Backups"})
+    status = query_status(host, queries, PROMETHEUS)
+    assert len(status) == len(queries) > 5
+    missing = sorted(label for label, state in status.items() if state != "data")
+    assert not missing, missing

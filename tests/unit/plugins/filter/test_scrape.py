@@ -24,7 +24,8 @@ GROUPS = {
     "empty": [],
 }
 HOSTVARS = {
-    "mon": {"ansible_host": "10.0.0.1", "blackbox_exporter_targets": ["https://example.com", {"url": "tcp.example:22", "module": "tcp_connect", "name": "ssh", "labels": {"team": "ops"}}]},
+    "mon": {"ansible_host": "10.0.0.1", "blackbox_exporter_targets": [
+        "https://example.com", {"url": "tcp.example:22", "module": "tcp_connect", "name": "ssh", "labels": {"team": "ops"}}]},
     "mon2": {"ansible_host": "10.0.0.4", "alertmanager_listen_address": "0.0.0.0:19093"},
     "db": {"ansible_host": "10.0.0.2", "prometheus_target_labels": {"role": "database"}},
     "web": {"prometheus_target_address": "web.example.com", "node_exporter_listen_address": ":9200"},
