@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import DURATION, LABEL_NAME, SpecError, check_keys
+
 CHANNEL_TYPES = {
     # type: (config list key, {secret field: file field}, allowed keys)
     "slack": ("slack_configs", {"api_url": "api_url_file"},
@@ -50,37 +52,26 @@ DEFAULTS = {
 
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _LABEL_VALUE = re.compile(r"^[a-zA-Z0-9_.-]+$")
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_DURATION = re.compile(r"^(?=\d)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
 
 
-class AlertmanagerSpecError(ValueError):
+class AlertmanagerSpecError(SpecError):
     """Raised for input a user must correct; the message names the item and the field."""
-
-    def __init__(self, item, field, message):
-        self.item = item
-        self.field = field
-        super().__init__("%s, field %r: %s" % (item, field, message))
 
 
 def _check_keys(item, spec, allowed, field="keys"):
-    if not isinstance(spec, dict):
-        raise AlertmanagerSpecError(item, field, "expected a mapping, got %s" % type(spec).__name__)
-    unknown = sorted(str(key) for key in spec if key not in allowed)
-    if unknown:
-        raise AlertmanagerSpecError(item, unknown[0], "unknown key; allowed: %s" % ", ".join(allowed))
+    check_keys(AlertmanagerSpecError, item, spec, allowed, field)
 
 
 def _check_duration(item, field, value):
     if value is None:
         return None
-    if not isinstance(value, str) or not _DURATION.match(value):
+    if not isinstance(value, str) or not DURATION.match(value):
         raise AlertmanagerSpecError(item, field, "%r is not a duration such as 30s, 5m or 4h" % (value,))
     return value
 
 
 def _check_label_names(item, field, names):
-    if not isinstance(names, list) or not all(isinstance(n, str) and (n == "..." or _LABEL_NAME.match(n)) for n in names):
+    if not isinstance(names, list) or not all(isinstance(n, str) and (n == "..." or LABEL_NAME.match(n)) for n in names):
         raise AlertmanagerSpecError(item, field, "expected a list of label names, got %r" % (names,))
     return list(names)
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import DURATION, LABEL_NAME, SpecError, check_keys
+
 JOB_KEYS = ("name", "group", "port", "port_var", "metrics_path", "scheme", "basic_auth", "authorization", "tls",
             "labels", "scrape_interval", "scrape_timeout", "honor_labels", "params", "type", "module",
             "targets_var", "targets", "enabled", "rule_packs", "relabel_configs", "metric_relabel_configs")
@@ -37,29 +39,25 @@ DEFAULT_BLACKBOX_MODULE = "http_2xx"
 PROBER_LABEL = "__tmp_prober"
 
 _JOB_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_DURATION = re.compile(r"^(?=\d)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
 _PORT_SUFFIX = re.compile(r":(\d{1,5})$")
 
 
-class ScrapeSpecError(ValueError):
+class ScrapeSpecError(SpecError):
     """Raised for a job spec a user must correct; the message names the job and the field."""
 
-    def __init__(self, job, field, message):
-        self.job = job
-        self.field = field
-        super().__init__("scrape job %r, field %r: %s" % (job, field, message))
+    TEMPLATE = "scrape job %r, field %r: %s"
+
+    @property
+    def job(self):
+        """The scrape job the error is about."""
+        return self.item
 
 
 # --------------------------------------------------------------------------- checks
 
 
 def _check_keys(job, spec, allowed, field="job"):
-    if not isinstance(spec, dict):
-        raise ScrapeSpecError(job, field, "expected a mapping, got %s" % type(spec).__name__)
-    unknown = sorted(str(key) for key in spec if key not in allowed)
-    if unknown:
-        raise ScrapeSpecError(job, unknown[0], "unknown key; allowed: %s" % ", ".join(allowed))
+    check_keys(ScrapeSpecError, job, spec, allowed, field)
 
 
 def _check_port(job, field, value):
@@ -71,7 +69,7 @@ def _check_port(job, field, value):
 def _check_duration(job, field, value):
     if value is None:
         return None
-    if not isinstance(value, str) or not _DURATION.match(value):
+    if not isinstance(value, str) or not DURATION.match(value):
         raise ScrapeSpecError(job, field, "%r is not a Prometheus duration such as 15s or 1m" % (value,))
     return value
 
@@ -83,7 +81,7 @@ def _check_labels(job, field, labels):
         raise ScrapeSpecError(job, field, "expected a mapping of label name to value")
     result = {}
     for key, value in labels.items():
-        if not isinstance(key, str) or not _LABEL_NAME.match(key) or key.startswith("__"):
+        if not isinstance(key, str) or not LABEL_NAME.match(key) or key.startswith("__"):
             raise ScrapeSpecError(job, field, "%r is not a valid label name (reserved names start with __)" % (key,))
         if isinstance(value, (dict, list)) or value is None:
             raise ScrapeSpecError(job, field, "the value of label %r must be a scalar" % (key,))

@@ -3,7 +3,7 @@
 set -euo pipefail
 tarball=$1
 entries=$(tar tzf "$tarball")
-bad=$(printf '%s\n' "$entries" | grep -E '^(tests|molecule|\.cache|\.venv|\.ansible|\.pytest_cache|\.ci|\.config|inventories/lab|benchmarks)(/|$)|__pycache__|\.pyc$|(^|/)(Makefile|ansible\.cfg|requirements\.txt|constraints\.txt)$' || true)
+bad=$(printf '%s\n' "$entries" | grep -E '^(tests|molecule|\.cache|\.venv|\.ansible|\.pytest_cache|\.ci|\.config|inventories/lab|benchmarks)(/|$)|__pycache__|\.pyc$|^(Makefile|ansible\.cfg|requirements\.txt|constraints\.txt)$' || true)
 if [ -n "$bad" ]; then
   echo "development files in $tarball:" >&2
   echo "$bad" | head -20 >&2
