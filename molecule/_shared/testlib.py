@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -15,6 +16,16 @@ def exposure(host, unit):
     score = float(out.split("exposure level for %s:" % unit)[1].split()[0])
     print("systemd-analyze security %s (%s): %.1f" % (unit, host.backend.get_hostname(), score))
     return score
+
+
+def poll(check, timeout=60, interval=1.0):
+    """Call check() until it returns a true value or timeout seconds have passed; return the last value."""
+    deadline = time.time() + timeout
+    while True:
+        value = check()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(interval)
 
 
 def run_playbook(playbook, *args, inventory="localhost,", connection="local"):

@@ -1,7 +1,8 @@
 """prometheus + alertmanager + pushgateway + node_exporter on one host: live checks through the HTTP APIs."""
 
 import json
-import time
+
+from testlib import poll
 
 PROM = "http://127.0.0.1:9090"
 AM = "http://127.0.0.1:9093"
@@ -10,16 +11,6 @@ PUSH = "http://127.0.0.1:9091"
 
 def get_json(host, url):
     return json.loads(host.check_output("curl -sf %s" % url))
-
-
-def poll(func, timeout=90, interval=3):
-    """Call func until it returns a truthy value or the timeout passes; return the last value."""
-    deadline = time.time() + timeout
-    while True:
-        value = func()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def test_services_running_and_enabled(host):
@@ -34,7 +25,7 @@ def test_every_target_is_up(host):
         active = get_json(host, PROM + "/api/v1/targets")["data"]["activeTargets"]
         health = {t["labels"]["job"]: t["health"] for t in active}
         return health if health and set(health.values()) == {"up"} else None
-    health = poll(targets)
+    health = poll(targets, timeout=90)
     assert health == {"prometheus": "up", "alertmanager": "up", "pushgateway": "up", "node": "up"}, \
         get_json(host, PROM + "/api/v1/targets")
 

@@ -19,6 +19,7 @@ import time
 import urllib.parse
 
 import pytest
+from testlib import poll
 
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT = os.environ.get("MONITORING_STACK_PROJECT_DIR") or os.path.dirname(os.path.dirname(SCENARIO))
@@ -65,16 +66,6 @@ def api(host, url, auth=None):
     if auth:
         cmd += "-u %s " % auth
     return json.loads(host.check_output(cmd + "'%s'" % url))
-
-
-def poll(check, timeout=60, interval=1.0):
-    """Call check() until it returns a true value or timeout seconds have passed; return the last value."""
-    deadline = time.time() + timeout
-    while True:
-        value = check()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def recap_changed(out, host="rb-mon"):
