@@ -13,7 +13,7 @@ SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_ex
 TIERS ?= lint build unit rules dashboards sanity $(addprefix molecule-,$(SCENARIOS))
 
 .PHONY: help test venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards \
-        molecule demo demo-down bench build clean
+        molecule demo demo-down bench build clean handlers
 
 help:
 	@echo "make demo     - build the local lab and deploy the stack into it (make demo-down removes it)"
@@ -86,3 +86,7 @@ build: venv
 
 clean:
 	rm -rf $(CACHE)/collections $(CACHE)/sanity $(CACHE)/build
+
+# Render every daemon role's handlers/main.yml from the engine's template.
+handlers: venv
+	$(BIN)/python tests/harness/render_handlers.py

@@ -3,11 +3,13 @@
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PROMETHEUS = "http://127.0.0.1:9090"
 
 
 def exposure(host, unit):
@@ -18,24 +20,90 @@ def exposure(host, unit):
     return score
 
 
-def poll(check, timeout=60, interval=1.0):
-    """Call check() until it returns a true value or timeout seconds have passed; return the last value."""
-    deadline = time.time() + timeout
+def poll(check, timeout=60, interval=1.0, what=None):
+    """Call check() until it returns a true value or timeout seconds have passed.
+
+    Return the first true value. At the timeout, return the last value; or, when `what` names what is
+    awaited, fail the test with that name and the last value.
+    """
+    deadline = time.monotonic() + timeout
     while True:
         value = check()
-        if value or time.time() > deadline:
+        if value:
             return value
+        if time.monotonic() > deadline:
+            break
         time.sleep(interval)
+    if what is not None:
+        raise AssertionError("timed out after %ss waiting for %s (last answer: %r)" % (timeout, what, value))
+    return value
 
 
-def run_playbook(playbook, *args, inventory="localhost,", connection="local"):
-    """Run ansible-playbook from the project's virtualenv; return (rc, stdout + stderr)."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"))
-    cmd = [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", inventory]
+def get_json(host, url, auth=None, **params):
+    """GET url on the host with curl (10 s at most), params URL-encoded as the query string; the parsed JSON answer."""
+    cmd, args = "curl -sf --max-time 10", []
+    if auth:
+        cmd += " -u %s"
+        args.append(auth)
+    if params:
+        cmd += " -G" + " --data-urlencode %s" * len(params)
+        args += ["%s=%s" % item for item in params.items()]
+    return json.loads(host.check_output(cmd + " %s", *args, url))
+
+
+def prom_query(host, expr, prometheus=PROMETHEUS):
+    """Instant query of the Prometheus on the host; the result vector."""
+    answer = get_json(host, prometheus + "/api/v1/query", query=expr)
+    assert answer["status"] == "success", answer
+    return answer["data"]["result"]
+
+
+def samples(body, name):
+    """The samples of one metric in a Prometheus text exposition: {labels without braces ("" for none): value}."""
+    pattern = r"^%s(?:\{([^}]*)\})? (\S+)(?: -?\d+)?$" % re.escape(name)
+    return {m.group(1) or "": float(m.group(2)) for m in re.finditer(pattern, body, re.M)}
+
+
+def first_sample(body, name):
+    """The value of the first sample of one metric in a Prometheus text exposition; fail when there is none."""
+    values = list(samples(body, name).values())
+    assert values, "%s missing in:\n%s" % (name, body)
+    return values[0]
+
+
+def molecule_inventory():
+    """The inventory directory of the running Molecule scenario."""
+    return os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def run_playbook(playbook, *extra_vars, inventory="localhost,", connection="local", tags=None, timeout=600):
+    """Run ansible-playbook of the project's virtualenv from the project directory; return (rc, stdout + stderr).
+
+    inventory is one source or a list of them; each extra var is a "key=value" string or a dict (sent as JSON);
+    tags limits the run to tagged tasks.
+    """
+    cmd = [os.path.join(ROOT, ".venv", "bin", "ansible-playbook")]
+    for source in [inventory] if isinstance(inventory, str) else inventory:
+        cmd += ["-i", source]
     if connection:
         cmd += ["-c", connection]
-    res = subprocess.run(cmd + [playbook] + list(args), capture_output=True, text=True, env=env, check=False)
+    if tags:
+        cmd += ["--tags", tags]
+    cmd.append(playbook)
+    for item in extra_vars:
+        cmd += ["-e", item if isinstance(item, str) else json.dumps(item)]
+    env = dict(os.environ, MONITORING_STACK_PROJECT_DIR=ROOT, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"), ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_NOCOLOR="1")
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout, check=False)
     return res.returncode, res.stdout + res.stderr
+
+
+def preflight_failure(test_file):
+    """Run preflight_bad.yml next to test_file on the controller; assert that it fails and return its output."""
+    returncode, out = run_playbook(os.path.join(os.path.dirname(os.path.abspath(test_file)), "preflight_bad.yml"))
+    assert returncode != 0, out
+    return out
 
 
 _RUN_QUERIES = r"""
@@ -64,7 +132,7 @@ def dashboard_queries(titles=None):
     return [q for q in queries if titles is None or q["dashboard"] in titles]
 
 
-def query_status(host, queries, prometheus="http://127.0.0.1:9090"):
+def query_status(host, queries, prometheus=PROMETHEUS):
     """Run each query on the host against its Prometheus: {"dashboard / panel / ref": "data" | "empty" | "error: ..."}."""
     payload = json.dumps([["%s / %s / %s" % (q["dashboard"], q["panel"], q["ref_id"]), q["expr"]] for q in queries])
     script = base64.b64encode(_RUN_QUERIES.encode()).decode()

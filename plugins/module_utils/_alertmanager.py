@@ -11,14 +11,22 @@ deprecated ``match``/``match_re``), inhibition of lower severities by higher
 ones on equal labels (``source_matchers``/``target_matchers``), and every secret
 moved to a file referenced by a ``*_file`` option.
 
-Bad input raises :class:`AlertmanagerSpecError` whose message names the item and the field.
+Bad input raises :class:`SpecError` whose message names the item and the field: a severity outside the known
+list, a severity without channels (unless ``allow_empty``) and a channel nobody defined are refused early.
 """
 
 from __future__ import annotations
 
 import re
 
-from ansible_collections.monitoring.stack.plugins.module_utils._spec import DURATION, LABEL_NAME, SpecError, check_keys
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import (
+    SEVERITIES,
+    SpecError,
+    check_duration,
+    check_keys,
+    check_label_names,
+    did_you_mean,
+)
 
 CHANNEL_TYPES = {
     # type: (config list key, {secret field: file field}, allowed keys)
@@ -34,7 +42,7 @@ CHANNEL_TYPES = {
     "webhook": ("webhook_configs", {"url": "url_file"}, ("max_alerts", "timeout", "send_resolved")),
 }
 COMMON_CHANNEL_KEYS = ("type", "http_config", "extra")
-POLICY_KEYS = ("channels", "group_by", "group_wait", "group_interval", "repeat_interval",
+POLICY_KEYS = ("channels", "allow_empty", "group_by", "group_wait", "group_interval", "repeat_interval",
                "active_time_intervals", "mute_time_intervals")
 SMTP_KEYS = ("smarthost", "from", "hello", "auth_username", "auth_password", "auth_password_file", "auth_identity", "require_tls")
 
@@ -54,26 +62,8 @@ _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _LABEL_VALUE = re.compile(r"^[a-zA-Z0-9_.-]+$")
 
 
-class AlertmanagerSpecError(SpecError):
-    """Raised for input a user must correct; the message names the item and the field."""
-
-
-def _check_keys(item, spec, allowed, field="keys"):
-    check_keys(AlertmanagerSpecError, item, spec, allowed, field)
-
-
-def _check_duration(item, field, value):
-    if value is None:
-        return None
-    if not isinstance(value, str) or not DURATION.match(value):
-        raise AlertmanagerSpecError(item, field, "%r is not a duration such as 30s, 5m or 4h" % (value,))
-    return value
-
-
 def _check_label_names(item, field, names):
-    if not isinstance(names, list) or not all(isinstance(n, str) and (n == "..." or LABEL_NAME.match(n)) for n in names):
-        raise AlertmanagerSpecError(item, field, "expected a list of label names, got %r" % (names,))
-    return list(names)
+    return check_label_names(item, field, names, extra=("...",))
 
 
 class _Secrets:
@@ -83,7 +73,7 @@ class _Secrets:
 
     def add(self, name, content):
         if not isinstance(content, str) or not content:
-            raise AlertmanagerSpecError(name, "secret", "expected a non-empty string")
+            raise SpecError(name, "secret", "expected a non-empty string")
         path = "%s/%s" % (self.directory, name)
         self.files.append({"path": path, "content": content})
         return path
@@ -91,7 +81,7 @@ class _Secrets:
     def http_config(self, item, http_config):
         """A copy of an http_config with basic_auth.password and authorization.credentials moved to files."""
         if not isinstance(http_config, dict):
-            raise AlertmanagerSpecError(item, "http_config", "expected a mapping")
+            raise SpecError(item, "http_config", "expected a mapping")
         result = dict(http_config)
         basic = result.get("basic_auth")
         if isinstance(basic, dict) and basic.get("password"):
@@ -110,33 +100,33 @@ def _integration(name, spec, secrets):
     """One channel spec -> (config list key, integration config)."""
     item = "channel %r" % name
     if not isinstance(spec, dict) or spec.get("type") not in CHANNEL_TYPES:
-        raise AlertmanagerSpecError(item, "type", "expected one of %s" % ", ".join(sorted(CHANNEL_TYPES)))
+        raise SpecError(item, "type", "expected one of %s" % ", ".join(sorted(CHANNEL_TYPES)))
     key, secret_fields, allowed = CHANNEL_TYPES[spec["type"]]
-    _check_keys(item, spec, COMMON_CHANNEL_KEYS + allowed + tuple(secret_fields) + tuple(secret_fields.values()))
+    check_keys(item, spec, COMMON_CHANNEL_KEYS + allowed + tuple(secret_fields) + tuple(secret_fields.values()))
     config = dict(DEFAULTS[spec["type"]])
     for field in allowed:
         if field in spec:
             config[field] = spec[field]
     for field, file_field in secret_fields.items():
         if spec.get(field) and spec.get(file_field):
-            raise AlertmanagerSpecError(item, field, "give %s or %s, not both" % (field, file_field))
+            raise SpecError(item, field, "give %s or %s, not both" % (field, file_field))
         if spec.get(field):
             config[file_field] = secrets.add("%s.%s" % (name, field), spec[field])
         elif spec.get(file_field):
             config[file_field] = spec[file_field]
     if spec["type"] == "webhook" and "url_file" not in config:
-        raise AlertmanagerSpecError(item, "url", "a webhook channel needs url (kept in a file) or url_file")
+        raise SpecError(item, "url", "a webhook channel needs url (kept in a file) or url_file")
     if spec["type"] == "slack" and "api_url_file" not in config:
-        raise AlertmanagerSpecError(item, "api_url", "a slack channel needs api_url (kept in a file) or api_url_file")
+        raise SpecError(item, "api_url", "a slack channel needs api_url (kept in a file) or api_url_file")
     if spec["type"] == "email" and not spec.get("to"):
-        raise AlertmanagerSpecError(item, "to", "an email channel needs a recipient")
+        raise SpecError(item, "to", "an email channel needs a recipient")
     if spec["type"] == "pagerduty" and not (set(config) & {"routing_key_file", "service_key_file"}):
-        raise AlertmanagerSpecError(item, "routing_key", "a pagerduty channel needs routing_key or service_key (kept in files)")
+        raise SpecError(item, "routing_key", "a pagerduty channel needs routing_key or service_key (kept in files)")
     if spec.get("http_config"):
         config["http_config"] = secrets.http_config(name, spec["http_config"])
     if spec.get("extra"):
         if not isinstance(spec["extra"], dict):
-            raise AlertmanagerSpecError(item, "extra", "expected a mapping of raw integration options")
+            raise SpecError(item, "extra", "expected a mapping of raw integration options")
         config.update(spec["extra"])
     return key, config
 
@@ -144,7 +134,7 @@ def _integration(name, spec, secrets):
 def _global(global_config, smtp, secrets):
     result = dict(global_config or {})
     if smtp:
-        _check_keys("smtp", smtp, SMTP_KEYS)
+        check_keys("smtp", smtp, SMTP_KEYS)
         for field in SMTP_KEYS:
             if smtp.get(field) in (None, ""):
                 continue
@@ -154,24 +144,68 @@ def _global(global_config, smtp, secrets):
                 result["smtp_" + field] = smtp[field]
     for field in ("smtp_auth_password", "slack_api_url", "pagerduty_url_secret", "opsgenie_api_key", "victorops_api_key"):
         if field in result:
-            raise AlertmanagerSpecError("global", field, "secrets go through the *_file options (the role writes the files)")
+            raise SpecError("global", field, "secrets go through the *_file options (the role writes the files)")
     return result
 
 
-def _policy(policy, default_severity):
+def _severities(severities):
+    """The known severities, highest first (the ``severities`` argument)."""
+    if severities is None:
+        return list(SEVERITIES)
+    if not isinstance(severities, list) or not severities or \
+            not all(isinstance(s, str) and _LABEL_VALUE.match(s) for s in severities) or len(set(severities)) != len(severities):
+        raise SpecError("severities", "severities", "expected a list of distinct severity names, highest first, got %r" % (severities,))
+    return list(severities)
+
+
+def _policy(policy, default_severity, known):
+    """Check the shape of the severity policy: a mapping of known severities to their settings."""
     if not isinstance(policy, dict) or not policy:
-        raise AlertmanagerSpecError("severity policy", "policy", "expected a mapping of severity to {channels, repeat_interval, ...}")
+        raise SpecError("severity policy", "policy", "expected a mapping of severity to {channels, repeat_interval, ...}")
     for severity, entry in policy.items():
-        if not isinstance(severity, str) or not _LABEL_VALUE.match(severity):
-            raise AlertmanagerSpecError("severity %r" % (severity,), "severity", "expected a simple label value such as critical")
-        _check_keys("severity %r" % severity, entry, POLICY_KEYS)
-        channels = entry.get("channels") or []
-        if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
-            raise AlertmanagerSpecError("severity %r" % severity, "channels", "expected a list of channel names")
+        item = "severity %r" % (severity,)
+        if severity not in known:
+            raise SpecError(item, "severity", "unknown severity%s; the known severities, highest first, are %s "
+                            "(the severities argument)" % (did_you_mean(severity, known), ", ".join(known)))
+        check_keys(item, entry, POLICY_KEYS)
+        names = entry.get("channels") or []
+        if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
+            raise SpecError(item, "channels", "expected a list of channel names")
+        if not isinstance(entry.get("allow_empty", False), bool):
+            raise SpecError(item, "allow_empty", "expected true or false, got %r" % (entry["allow_empty"],))
     if default_severity not in policy:
-        raise AlertmanagerSpecError("default_severity", "default_severity",
-                                    "%r is not in the severity policy (%s)" % (default_severity, ", ".join(policy)))
+        raise SpecError("default_severity", "default_severity",
+                        "%r is not in the severity policy (%s)" % (default_severity, ", ".join(policy)))
     return policy
+
+
+def _check_channels(policy, channels):
+    """Every channel a severity names is defined; a severity without channels is refused unless allow_empty."""
+    for severity, entry in policy.items():
+        item = "severity %r" % (severity,)
+        names = entry.get("channels") or []
+        if not names and not entry.get("allow_empty", False):
+            raise SpecError(item, "channels", "no channel: alerts of this severity would reach nobody; name channels, "
+                            "or set allow_empty: true to drop them on purpose")
+        for name in names:
+            if name not in channels:
+                raise SpecError(item, "channels", "channel %r is not defined in channels%s (defined: %s)"
+                                % (name, did_you_mean(name, channels), ", ".join(sorted(channels)) or "none"))
+
+
+def _inhibit_order(inhibit_order, known, policy):
+    """The severities that inhibit lower ones, highest first: by default those of the policy, in the known order."""
+    if inhibit_order is None:
+        return [s for s in known if s in policy]
+    if not isinstance(inhibit_order, list) or not all(s in known for s in inhibit_order):
+        raise SpecError("inhibit", "inhibit_order", "expected a list of known severities (%s), got %r" % (", ".join(known), inhibit_order))
+    if [s for s in known if s in inhibit_order] != inhibit_order:
+        raise SpecError("inhibit", "inhibit_order", "must follow the order of the severities, highest first (%s)" % ", ".join(known))
+    missing = [s for s in policy if s not in inhibit_order]
+    if missing:
+        raise SpecError("inhibit", "inhibit_order", "severity %r of the policy is missing; every severity must be covered "
+                        "by the inhibit rules" % missing[0])
+    return inhibit_order
 
 
 def _inhibit_rules(order, equal):
@@ -183,73 +217,77 @@ def _inhibit_rules(order, equal):
     return rules
 
 
-def alertmanager_config(policy, channels=None, default_severity="warning", group_by=None, group_wait="30s",
+def _severity_route(severity, entry, receiver):
+    item = "severity %r" % severity
+    route = {"receiver": receiver, "matchers": ['severity="%s"' % severity]}
+    for field in ("group_wait", "group_interval", "repeat_interval"):
+        if entry.get(field):
+            route[field] = check_duration(item, field, entry[field])
+    if entry.get("group_by"):
+        route["group_by"] = _check_label_names(item, "group_by", entry["group_by"])
+    for field in ("active_time_intervals", "mute_time_intervals"):
+        if entry.get(field):
+            route[field] = list(entry[field])
+    return route
+
+
+def _extra_routes(extra_routes):
+    extra_routes = list(extra_routes or [])
+    for index, route in enumerate(extra_routes):
+        if not isinstance(route, dict):
+            raise SpecError("extra route %d" % index, "route", "expected a mapping")
+        for field in ("match", "match_re"):
+            if field in route:
+                raise SpecError("extra route %d" % index, field, "deprecated; use matchers: ['label=\"value\"']")
+    return extra_routes
+
+
+def alertmanager_config(policy, channels=None, default_severity="warning", severities=None, group_by=None, group_wait="30s",
                         group_interval="5m", repeat_interval="4h", inhibit_order=None, inhibit_equal=None,
                         extra_routes=None, extra_inhibit_rules=None, extra_receivers=None, time_intervals=None,
                         global_config=None, smtp=None, templates=None, secrets_dir="/etc/alertmanager/secrets"):
     """A complete Alertmanager configuration and its secret files from a severity policy.
 
-    Returns ``{config, secrets, unconfigured}``: ``unconfigured`` lists the channel names
-    the policy refers to that ``channels`` does not define (they are left out).
+    Returns ``{config, secrets, unconfigured}``. A channel the policy names must be defined in ``channels``,
+    so ``unconfigured`` is always empty; it stays for callers that read it.
     """
     channels = channels or {}
     if not isinstance(channels, dict):
-        raise AlertmanagerSpecError("channels", "channels", "expected a mapping of channel name to channel settings")
+        raise SpecError("channels", "channels", "expected a mapping of channel name to channel settings")
     for name in channels:
         if not isinstance(name, str) or not _NAME.match(name):
-            raise AlertmanagerSpecError("channel %r" % (name,), "name", "expected a name matching [a-zA-Z0-9][a-zA-Z0-9_.-]*")
-    policy = _policy(policy, default_severity)
+            raise SpecError("channel %r" % (name,), "name", "expected a name matching [a-zA-Z0-9][a-zA-Z0-9_.-]*")
+    known = _severities(severities)
+    policy = _policy(policy, default_severity, known)
+    order = _inhibit_order(inhibit_order, known, policy)
     secrets = _Secrets(secrets_dir)
     integrations = {name: _integration(name, spec, secrets) for name, spec in sorted(channels.items())}
+    _check_channels(policy, integrations)
 
     receivers = []
     routes = []
-    unconfigured = []
-    root_receiver = "severity-%s" % default_severity
     for severity, entry in policy.items():
         receiver = {"name": "severity-%s" % severity}
         for channel in entry.get("channels") or []:
-            if channel not in integrations:
-                if channel not in unconfigured:
-                    unconfigured.append(channel)
-                continue
             key, config = integrations[channel]
             receiver.setdefault(key, []).append(config)
         receivers.append(receiver)
-        route = {"receiver": receiver["name"], "matchers": ['severity="%s"' % severity]}
-        for field in ("group_wait", "group_interval", "repeat_interval"):
-            if entry.get(field):
-                route[field] = _check_duration("severity %r" % severity, field, entry[field])
-        if entry.get("group_by"):
-            route["group_by"] = _check_label_names("severity %r" % severity, "group_by", entry["group_by"])
-        for field in ("active_time_intervals", "mute_time_intervals"):
-            if entry.get(field):
-                route[field] = list(entry[field])
-        routes.append(route)
-
-    extra_routes = list(extra_routes or [])
-    for index, route in enumerate(extra_routes):
-        if not isinstance(route, dict):
-            raise AlertmanagerSpecError("extra route %d" % index, "route", "expected a mapping")
-        for field in ("match", "match_re"):
-            if field in route:
-                raise AlertmanagerSpecError("extra route %d" % index, field, "deprecated; use matchers: ['label=\"value\"']")
+        routes.append(_severity_route(severity, entry, receiver["name"]))
     receivers += list(extra_receivers or [])
 
     route = {
-        "receiver": root_receiver,
+        "receiver": "severity-%s" % default_severity,
         "group_by": _check_label_names("route", "group_by", group_by if group_by is not None else ["alertname", "severity", "job"]),
-        "group_wait": _check_duration("route", "group_wait", group_wait),
-        "group_interval": _check_duration("route", "group_interval", group_interval),
-        "repeat_interval": _check_duration("route", "repeat_interval", repeat_interval),
-        "routes": extra_routes + routes,
+        "group_wait": check_duration("route", "group_wait", group_wait),
+        "group_interval": check_duration("route", "group_interval", group_interval),
+        "repeat_interval": check_duration("route", "repeat_interval", repeat_interval),
+        "routes": _extra_routes(extra_routes) + routes,
     }
-    order = list(inhibit_order) if inhibit_order is not None else [s for s in ("critical", "warning", "info") if s in policy]
     equal = _check_label_names("inhibit", "inhibit_equal", inhibit_equal if inhibit_equal is not None else ["alertname", "instance"])
     inhibit = _inhibit_rules(order, equal) if len(order) > 1 else []
     for index, rule in enumerate(extra_inhibit_rules or []):
         if not isinstance(rule, dict) or set(rule) & {"source_match", "source_match_re", "target_match", "target_match_re"}:
-            raise AlertmanagerSpecError("extra inhibit rule %d" % index, "matchers", "use source_matchers / target_matchers")
+            raise SpecError("extra inhibit rule %d" % index, "matchers", "use source_matchers / target_matchers")
         inhibit.append(rule)
 
     config = {}
@@ -264,7 +302,7 @@ def alertmanager_config(policy, channels=None, default_severity="warning", group
     config["receivers"] = receivers
     if time_intervals:
         config["time_intervals"] = list(time_intervals)
-    return {"config": config, "secrets": secrets.files, "unconfigured": unconfigured}
+    return {"config": config, "secrets": secrets.files, "unconfigured": []}
 
 
 def cluster_peers(hosts, hostvars, port, exclude=None, address_var="alertmanager_cluster_advertise_address"):
@@ -273,7 +311,7 @@ def cluster_peers(hosts, hostvars, port, exclude=None, address_var="alertmanager
     ``exclude`` (the host itself) is left out; the list is sorted so the unit file is stable.
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise AlertmanagerSpecError("cluster", "port", "expected a port number, got %r" % (port,))
+        raise SpecError("cluster", "port", "expected a port number, got %r" % (port,))
     peers = []
     for host in sorted(set(hosts or [])):
         if host == exclude:

@@ -9,6 +9,8 @@ import base64
 import hashlib
 import re
 
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError
+
 # bcrypt uses its own base64 alphabet.
 _STD_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _BCRYPT_B64 = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -20,8 +22,8 @@ CLIENT_AUTH_TYPES = ("NoClientCert", "RequestClientCert", "RequireAnyClientCert"
 _FLAG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
-class CommonError(ValueError):
-    """Raised for input a user must correct; the message says what and where."""
+# The engine's filters raise the one error class of monitoring.stack; the name stays for their callers.
+CommonError = SpecError
 
 
 def flag_args(flags, prefix="--"):
@@ -34,11 +36,11 @@ def flag_args(flags, prefix="--"):
     gives ``--flag=value``.
     """
     if not isinstance(flags, dict):
-        raise CommonError("flag_args expects a dict of flag name to value, got %s" % type(flags).__name__)
+        raise SpecError("flag_args expects a dict of flag name to value, got %s" % type(flags).__name__)
     args = []
     for name, value in flags.items():
         if not isinstance(name, str) or not _FLAG_NAME.match(name):
-            raise CommonError("flag_args: invalid flag name %r" % (name,))
+            raise SpecError("flag_args: invalid flag name %r" % (name,))
         if value is None:
             continue
         if isinstance(value, bool) and prefix == "-":
@@ -56,10 +58,10 @@ def flag_args(flags, prefix="--"):
 
 def _scalar(name, value):
     if isinstance(value, (dict, list, tuple)):
-        raise CommonError("flag_args: flag %r takes a scalar, got %s" % (name, type(value).__name__))
+        raise SpecError("flag_args: flag %r takes a scalar, got %s" % (name, type(value).__name__))
     text = str(value)
     if "\n" in text:
-        raise CommonError("flag_args: flag %r contains a newline" % (name,))
+        raise SpecError("flag_args: flag %r contains a newline" % (name,))
     return text
 
 
@@ -101,13 +103,13 @@ def bcrypt_hash(password, seed, user, rounds=10):
     try:
         import bcrypt  # pylint: disable=import-outside-toplevel
     except ImportError as exc:  # pragma: no cover - depends on the controller
-        raise CommonError("the Python package 'bcrypt' is needed on the controller to hash web-config passwords") from exc
+        raise SpecError("the Python package 'bcrypt' is needed on the controller to hash web-config passwords") from exc
     if not isinstance(password, str) or not password:
-        raise CommonError("web config: user %r has an empty password" % (user,))
+        raise SpecError("web config: user %r has an empty password" % (user,))
     if len(password.encode("utf-8")) > 72:
-        raise CommonError("web config: the password of user %r is longer than bcrypt's 72 bytes" % (user,))
+        raise SpecError("web config: the password of user %r is longer than bcrypt's 72 bytes" % (user,))
     if not 4 <= int(rounds) <= 31:
-        raise CommonError("web config: bcrypt rounds must be between 4 and 31")
+        raise SpecError("web config: bcrypt rounds must be between 4 and 31")
     salt = b"$2b$%02d$" % int(rounds) + bcrypt_salt(seed, user)
     return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
 
@@ -123,35 +125,49 @@ def web_config(tls=None, users=None, seed="", rounds=10, http2=True, headers=Non
     tls = {k: v for k, v in (tls or {}).items() if v not in (None, "", [])}
     if tls:
         if bool(tls.get("cert_file")) != bool(tls.get("key_file")):
-            raise CommonError("web config: tls needs both cert_file and key_file")
+            raise SpecError("web config: tls needs both cert_file and key_file")
         unknown = set(tls) - {"cert_file", "key_file", "client_ca_file", "client_auth_type",
                               "min_version", "max_version", "cipher_suites", "curve_preferences",
                               "prefer_server_cipher_suites"}
         if unknown:
-            raise CommonError("web config: unknown tls option(s) %s" % ", ".join(sorted(unknown)))
+            raise SpecError("web config: unknown tls option(s) %s" % ", ".join(sorted(unknown)))
         for key in ("min_version", "max_version"):
             if key in tls and tls[key] not in TLS_VERSIONS:
-                raise CommonError("web config: tls %s must be one of %s, got %r" % (key, ", ".join(TLS_VERSIONS), tls[key]))
+                raise SpecError("web config: tls %s must be one of %s, got %r" % (key, ", ".join(TLS_VERSIONS), tls[key]))
         tls.setdefault("min_version", "TLS12")
         if TLS_VERSIONS.index(tls["min_version"]) < TLS_VERSIONS.index("TLS12"):
-            raise CommonError("web config: tls min_version below TLS12 is refused")
+            raise SpecError("web config: tls min_version below TLS12 is refused")
         auth = tls.get("client_auth_type")
         if auth is not None and auth not in CLIENT_AUTH_TYPES:
-            raise CommonError("web config: tls client_auth_type must be one of %s" % ", ".join(CLIENT_AUTH_TYPES))
+            raise SpecError("web config: tls client_auth_type must be one of %s" % ", ".join(CLIENT_AUTH_TYPES))
         if tls.get("client_ca_file") and auth is None:
             tls["client_auth_type"] = "RequireAndVerifyClientCert"
         if auth in ("RequireAndVerifyClientCert", "VerifyClientCertIfGiven") and not tls.get("client_ca_file"):
-            raise CommonError("web config: client_auth_type %s needs client_ca_file" % auth)
+            raise SpecError("web config: client_auth_type %s needs client_ca_file" % auth)
         config["tls_server_config"] = dict(sorted(tls.items()))
     if users:
         if not isinstance(users, dict):
-            raise CommonError("web config: basic auth users must be a dict of user name to password")
+            raise SpecError("web config: basic auth users must be a dict of user name to password")
         config["basic_auth_users"] = {name: bcrypt_hash(pw, seed, name, rounds) for name, pw in sorted(users.items())}
     if config:
         config["http_server_config"] = {"http2": bool(http2)}
         if headers:
             config["http_server_config"]["headers"] = dict(headers)
     return config
+
+
+def collector_flags(enabled, disabled=None):
+    """Collector switches as kingpin flags: ``{'collector.<name>': True|False}``.
+
+    A collector that is both enabled and disabled is an error naming it.
+    """
+    enabled, disabled = list(enabled or []), list(disabled or [])
+    both = sorted(set(enabled) & set(disabled))
+    if both:
+        raise CommonError("collector(s) %s are both enabled and disabled" % ", ".join(both))
+    flags = {"collector." + name: True for name in enabled}
+    flags.update({"collector." + name: False for name in disabled})
+    return flags
 
 
 def go_arch(machine):
@@ -161,7 +177,7 @@ def go_arch(machine):
     try:
         return table[str(machine)]
     except KeyError:
-        raise CommonError("unsupported CPU architecture %r; supported: %s" % (machine, ", ".join(sorted(table)))) from None
+        raise SpecError("unsupported CPU architecture %r; supported: %s" % (machine, ", ".join(sorted(table)))) from None
 
 
 def web_config_for_check(config, tls_files=None):

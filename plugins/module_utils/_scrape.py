@@ -10,14 +10,19 @@ file), the content of those file_sd files, the ``alerting`` and ``remote_write``
 sections, and the secret files that hold passwords and tokens (the config only
 ever refers to them through ``password_file`` / ``credentials_file``).
 
-Bad input raises :class:`ScrapeSpecError` whose message names the job and the field.
+Bad input raises :class:`SpecError` whose message names the job and the field.
 """
 
 from __future__ import annotations
 
 import re
 
-from ansible_collections.monitoring.stack.plugins.module_utils._spec import DURATION, LABEL_NAME, SpecError, check_keys
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import (
+    SpecError,
+    check_duration,
+    check_keys,
+    check_labels,
+)
 
 JOB_KEYS = ("name", "group", "port", "port_var", "metrics_path", "scheme", "basic_auth", "authorization", "tls",
             "labels", "scrape_interval", "scrape_timeout", "honor_labels", "params", "type", "module",
@@ -40,58 +45,38 @@ PROBER_LABEL = "__tmp_prober"
 
 _JOB_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 _PORT_SUFFIX = re.compile(r":(\d{1,5})$")
+KIND = "scrape job"
 
 
-class ScrapeSpecError(SpecError):
-    """Raised for a job spec a user must correct; the message names the job and the field."""
-
-    TEMPLATE = "scrape job %r, field %r: %s"
-
-    @property
-    def job(self):
-        """The scrape job the error is about."""
-        return self.item
+def _error(job, field, message):
+    """The SpecError of a scrape job: ``scrape job <job>, field <field>: <message>``."""
+    return SpecError(job, field, message, kind=KIND)
 
 
 # --------------------------------------------------------------------------- checks
 
 
 def _check_keys(job, spec, allowed, field="job"):
-    check_keys(ScrapeSpecError, job, spec, allowed, field)
+    check_keys(job, spec, allowed, field, kind=KIND)
 
 
 def _check_port(job, field, value):
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
-        raise ScrapeSpecError(job, field, "expected a port number 1-65535, got %r" % (value,))
+        raise _error(job, field, "expected a port number 1-65535, got %r" % (value,))
     return value
 
 
 def _check_duration(job, field, value):
-    if value is None:
-        return None
-    if not isinstance(value, str) or not DURATION.match(value):
-        raise ScrapeSpecError(job, field, "%r is not a Prometheus duration such as 15s or 1m" % (value,))
-    return value
+    return check_duration(job, field, value, kind=KIND)
 
 
 def _check_labels(job, field, labels):
-    if labels is None:
-        return {}
-    if not isinstance(labels, dict):
-        raise ScrapeSpecError(job, field, "expected a mapping of label name to value")
-    result = {}
-    for key, value in labels.items():
-        if not isinstance(key, str) or not LABEL_NAME.match(key) or key.startswith("__"):
-            raise ScrapeSpecError(job, field, "%r is not a valid label name (reserved names start with __)" % (key,))
-        if isinstance(value, (dict, list)) or value is None:
-            raise ScrapeSpecError(job, field, "the value of label %r must be a scalar" % (key,))
-        result[key] = str(value).lower() if isinstance(value, bool) else str(value)
-    return result
+    return check_labels(job, field, labels, kind=KIND, reserved=False)
 
 
 def _check_scheme(job, value):
     if value not in ("http", "https"):
-        raise ScrapeSpecError(job, "scheme", "expected http or https, got %r" % (value,))
+        raise _error(job, "scheme", "expected http or https, got %r" % (value,))
     return value
 
 
@@ -145,18 +130,18 @@ class Secrets:
         if basic:
             _check_keys(owner, basic, BASIC_AUTH_KEYS, "basic_auth")
             if not basic.get("username"):
-                raise ScrapeSpecError(owner, "basic_auth.username", "a username is required")
+                raise _error(owner, "basic_auth.username", "a username is required")
             if bool(basic.get("password")) == bool(basic.get("password_file")):
-                raise ScrapeSpecError(owner, "basic_auth", "give exactly one of password (written to a 0640 file) or password_file")
+                raise _error(owner, "basic_auth", "give exactly one of password (written to a 0640 file) or password_file")
             path = basic.get("password_file") or self.add("%s.basic_auth" % owner, basic["password"])
             config["basic_auth"] = {"username": str(basic["username"]), "password_file": path}
         authz = spec.get("authorization")
         if authz:
             if basic:
-                raise ScrapeSpecError(owner, "authorization", "basic_auth and authorization are mutually exclusive")
+                raise _error(owner, "authorization", "basic_auth and authorization are mutually exclusive")
             _check_keys(owner, authz, AUTHORIZATION_KEYS, "authorization")
             if bool(authz.get("credentials")) == bool(authz.get("credentials_file")):
-                raise ScrapeSpecError(owner, "authorization", "give exactly one of credentials or credentials_file")
+                raise _error(owner, "authorization", "give exactly one of credentials or credentials_file")
             path = authz.get("credentials_file") or self.add("%s.credentials" % owner, authz["credentials"])
             config["authorization"] = {"type": str(authz.get("type") or "Bearer"), "credentials_file": path}
 
@@ -166,16 +151,16 @@ class Secrets:
             return
         _check_keys(owner, tls, TLS_KEYS, "tls")
         if bool(tls.get("cert_file")) != bool(tls.get("key_file")):
-            raise ScrapeSpecError(owner, "tls", "cert_file and key_file go together (client certificate)")
+            raise _error(owner, "tls", "cert_file and key_file go together (client certificate)")
         for key in ("min_version", "max_version"):
             if key in tls and tls[key] not in TLS_VERSIONS:
-                raise ScrapeSpecError(owner, "tls." + key, "expected one of %s, got %r" % (", ".join(TLS_VERSIONS), tls[key]))
+                raise _error(owner, "tls." + key, "expected one of %s, got %r" % (", ".join(TLS_VERSIONS), tls[key]))
         result = {key: tls[key] for key in TLS_KEYS if tls.get(key) not in (None, "")}
         result.setdefault("min_version", "TLS12")
         for key in TLS_FILE_KEYS:
             if key in result:
                 if not str(result[key]).startswith("/"):
-                    raise ScrapeSpecError(owner, "tls." + key, "needs an absolute path on the Prometheus host, got %r" % (result[key],))
+                    raise _error(owner, "tls." + key, "needs an absolute path on the Prometheus host, got %r" % (result[key],))
                 if result[key] not in self.tls_files:
                     self.tls_files.append(result[key])
         if "insecure_skip_verify" in result:
@@ -192,16 +177,16 @@ def merge_jobs(jobs, overrides=None, extra=None):
     An extra job with the name of an existing one replaces it.
     """
     if not isinstance(jobs, list):
-        raise ScrapeSpecError("<jobs>", "jobs", "expected a list of job specs")
+        raise _error("<jobs>", "jobs", "expected a list of job specs")
     overrides = overrides or {}
     if not isinstance(overrides, dict):
-        raise ScrapeSpecError("<overrides>", "overrides", "expected a mapping of job name to changes")
+        raise _error("<overrides>", "overrides", "expected a mapping of job name to changes")
     merged = []
     names = []
     for spec in list(jobs) + list(extra or []):
         if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not _JOB_NAME.match(spec["name"]):
-            raise ScrapeSpecError(spec.get("name", "<unnamed>") if isinstance(spec, dict) else "<unnamed>", "name",
-                                  "every job needs a name matching [a-zA-Z_][a-zA-Z0-9_-]*")
+            raise _error(spec.get("name", "<unnamed>") if isinstance(spec, dict) else "<unnamed>", "name",
+                         "every job needs a name matching [a-zA-Z_][a-zA-Z0-9_-]*")
         if spec["name"] in names:
             merged[names.index(spec["name"])] = dict(spec)
         else:
@@ -209,7 +194,7 @@ def merge_jobs(jobs, overrides=None, extra=None):
             merged.append(dict(spec))
     for name, change in overrides.items():
         if name not in names:
-            raise ScrapeSpecError(name, "overrides", "no scrape job of this name; jobs: %s" % ", ".join(names))
+            raise _error(name, "overrides", "no scrape job of this name; jobs: %s" % ", ".join(names))
         _check_keys(name, change, JOB_KEYS[1:], "override")
         job = merged[names.index(name)]
         for key, value in change.items():
@@ -252,7 +237,7 @@ def _exporter_groups(job, spec, groups, hostvars, labels):
 def _probe_items(job, host, items):
     """``(target, module, labels)`` of each probe: a URL, or ``{url|target, module, name, labels}`` (name -> ``probe`` label)."""
     if not isinstance(items, list):
-        raise ScrapeSpecError(job, "%s of %s" % (DEFAULT_BLACKBOX_TARGETS_VAR, host), "expected a list of URLs or {url, module, name, labels}")
+        raise _error(job, "%s of %s" % (DEFAULT_BLACKBOX_TARGETS_VAR, host), "expected a list of URLs or {url, module, name, labels}")
     for item in items:
         if isinstance(item, str):
             yield item, None, {}
@@ -263,7 +248,7 @@ def _probe_items(job, host, items):
                 labels["probe"] = str(item["name"])
             yield str(item.get("url") or item["target"]), item.get("module"), labels
         else:
-            raise ScrapeSpecError(job, "probe target of %s" % host, "expected a URL or {url, module, name, labels}, got %r" % (item,))
+            raise _error(job, "probe target of %s" % host, "expected a URL or {url, module, name, labels}, got %r" % (item,))
 
 
 def _blackbox_groups(job, spec, groups, hostvars, labels):
@@ -301,7 +286,7 @@ def _scrape_config(job, spec, file_sd_dir, secrets):
         config["honor_labels"] = True
     if spec.get("params"):
         if not isinstance(spec["params"], dict):
-            raise ScrapeSpecError(job, "params", "expected a mapping of URL parameter to list of values")
+            raise _error(job, "params", "expected a mapping of URL parameter to list of values")
         config["params"] = {str(k): [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in spec["params"].items()}
     secrets.http_auth(job, spec, config)
     secrets.tls(job, spec, config)
@@ -320,7 +305,7 @@ def _rule_packs(job, spec):
     if isinstance(packs, list):
         packs = {name: {} for name in packs}
     if not isinstance(packs, dict):
-        raise ScrapeSpecError(job, "rule_packs", "expected a mapping of rule pack name to pack parameters")
+        raise _error(job, "rule_packs", "expected a mapping of rule pack name to pack parameters")
     return {str(name): dict(params or {}) for name, params in packs.items()}
 
 
@@ -348,11 +333,11 @@ def _alerting(spec, groups, hostvars, secrets):
 def _remote_write(entries, secrets):
     result = []
     if not isinstance(entries, list):
-        raise ScrapeSpecError("remote_write", "remote_write", "expected a list of remote_write entries")
+        raise _error("remote_write", "remote_write", "expected a list of remote_write entries")
     for index, entry in enumerate(entries):
         owner = "remote_write-%d" % index
         if not isinstance(entry, dict) or not entry.get("url"):
-            raise ScrapeSpecError(owner, "url", "every remote_write entry needs a url")
+            raise _error(owner, "url", "every remote_write entry needs a url")
         config = {key: value for key, value in entry.items() if key not in ("basic_auth", "authorization", "tls")}
         secrets.http_auth(owner, entry, config)
         secrets.tls(owner, entry, config)
@@ -379,11 +364,11 @@ def scrape_plan(jobs, groups, hostvars, file_sd_dir="/etc/prometheus/file_sd", s
             continue
         kind = spec.get("type") or "exporter"
         if kind not in JOB_TYPES:
-            raise ScrapeSpecError(job, "type", "expected one of %s, got %r" % (", ".join(JOB_TYPES), kind))
+            raise _error(job, "type", "expected one of %s, got %r" % (", ".join(JOB_TYPES), kind))
         if not spec.get("group") and not spec.get("targets"):
-            raise ScrapeSpecError(job, "group", "name an inventory group (or give static targets)")
+            raise _error(job, "group", "name an inventory group (or give static targets)")
         if spec.get("honor_labels") is not None and not isinstance(spec["honor_labels"], bool):
-            raise ScrapeSpecError(job, "honor_labels", "expected true or false")
+            raise _error(job, "honor_labels", "expected true or false")
         labels = _check_labels(job, "labels", spec.get("labels"))
         builder = _blackbox_groups if kind == "blackbox" else _exporter_groups
         target_groups = builder(job, spec, groups, hostvars, labels)

@@ -13,7 +13,7 @@ $PROMTOOL, default <repo>/.cache/tools/bin/promtool; a missing promtool is a fai
 
 Live mode (``--prometheus-url URL``): run every expression as an instant query against a
 running Prometheus (/api/v1/query) and report the ones that fail or return no data.
-Importable: ``render_library()``, ``check_structure()``, ``check_with_promtool()``,
+Importable: ``render_library()``, ``lint_dashboard()``, ``check_structure()``, ``check_with_promtool()``,
 ``query_prometheus()``.
 """
 
@@ -36,13 +36,19 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, ".cache", "collections"))
 
 # pylint: disable=wrong-import-position
+from ansible_collections.monitoring.stack.plugins.module_utils._dashboard_panels import GRID_COLUMNS  # noqa: E402
+from ansible_collections.monitoring.stack.plugins.module_utils._dashboard_variables import (  # noqa: E402
+    BUILTIN_VARIABLES,
+    VARIABLE_REF_RE,
+)
 from ansible_collections.monitoring.stack.plugins.module_utils._dashboards import (  # noqa: E402
-    DashboardSpecError,
+    SCHEMA_VERSION,
+    UID_RE,
     build_dashboard,
     dashboard_queries,
     iter_panels,
-    lint_dashboard,
 )
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError  # noqa: E402
 
 LIBRARY_DIR = os.path.join(REPO, "roles", "grafana", "files", "dashboards")
 DATASOURCE_UIDS = {"prometheus": "prometheus", "loki": "loki"}
@@ -66,9 +72,72 @@ def render_library(extra=None):
             with open(path, encoding="utf-8") as handle:
                 spec = yaml.safe_load(handle)
             dashboards.append((path, build_dashboard(spec, DATASOURCE_UIDS)))
-        except (OSError, yaml.YAMLError, DashboardSpecError) as exc:
+        except (OSError, yaml.YAMLError, SpecError) as exc:
             errors.append("%s: %s" % (os.path.relpath(path, REPO), exc))
     return dashboards, errors
+
+
+def _overlaps(first, second):
+    return (first["x"] < second["x"] + second["w"] and second["x"] < first["x"] + first["w"]
+            and first["y"] < second["y"] + second["h"] and second["y"] < first["y"] + first["h"])
+
+
+def lint_dashboard(dashboard):
+    """Structural problems of a rendered dashboard, as a list of strings (empty when fine)."""
+    problems = []
+    title = dashboard.get("title")
+    if not isinstance(dashboard.get("schemaVersion"), int) or dashboard["schemaVersion"] < SCHEMA_VERSION:
+        problems.append("%s: schemaVersion must be >= %d" % (title, SCHEMA_VERSION))
+    if not UID_RE.match(str(dashboard.get("uid", ""))):
+        problems.append("%s: bad uid %r" % (title, dashboard.get("uid")))
+    top = dashboard.get("panels", [])
+    ids = []
+    placed = []
+    for panel in top:
+        ids.append(panel.get("id"))
+        placed.append(panel)
+        if panel.get("type") == "row":
+            ids.extend(p.get("id") for p in panel.get("panels", []))
+    if len(ids) != len(set(ids)) or None in ids:
+        problems.append("%s: panel ids are not unique: %r" % (title, ids))
+    for index, panel in enumerate(placed):
+        pos = panel.get("gridPos") or {}
+        if set(pos) != {"x", "y", "w", "h"}:
+            problems.append("%s: panel %r has no complete gridPos" % (title, panel.get("title")))
+            continue
+        if pos["x"] < 0 or pos["w"] < 1 or pos["x"] + pos["w"] > GRID_COLUMNS:
+            problems.append("%s: panel %r is outside the %d-column grid" % (title, panel.get("title"), GRID_COLUMNS))
+        for other in placed[index + 1:]:
+            if set(other.get("gridPos") or {}) == {"x", "y", "w", "h"} and _overlaps(pos, other["gridPos"]):
+                problems.append("%s: panels %r and %r overlap" % (title, panel.get("title"), other.get("title")))
+    variables = {v.get("name"): v for v in dashboard.get("templating", {}).get("list", [])}
+    for panel in iter_panels(dashboard):
+        ptitle = panel.get("title")
+        ds_ref = panel.get("datasource")
+        if not isinstance(ds_ref, dict) or not ds_ref.get("type") or not ds_ref.get("uid"):
+            problems.append("%s: panel %r has no datasource" % (title, ptitle))
+        elif ds_ref["uid"].startswith("${"):
+            var_name = ds_ref["uid"][2:-1]
+            if var_name not in variables:
+                problems.append("%s: panel %r uses undefined datasource variable %s" % (title, ptitle, var_name))
+        if not panel.get("targets"):
+            problems.append("%s: panel %r has no targets" % (title, ptitle))
+        for target in panel.get("targets", []):
+            expr = target.get("expr", "")
+            for match in VARIABLE_REF_RE.finditer(expr):
+                name = match.group("braced") or match.group("bracket") or match.group("plain")
+                if name not in variables and name not in BUILTIN_VARIABLES:
+                    problems.append("%s: panel %r uses undefined variable $%s" % (title, ptitle, name))
+                    continue
+                var = variables.get(name)
+                if var and (var.get("multi") or var.get("includeAll")):
+                    before = expr[:match.start()].rstrip()
+                    if before.endswith('"'):
+                        before = before[:-1].rstrip()
+                    if before.endswith("=") and not before.endswith("=~") and not before.endswith("!~"):
+                        problems.append("%s: panel %r matches multi-value variable $%s with '=' or '!=' instead of '=~'"
+                                        % (title, ptitle, name))
+    return problems
 
 
 def check_structure(dashboards):

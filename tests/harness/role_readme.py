@@ -20,10 +20,8 @@ def _cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ").strip()
 
 
-def table(role):
-    spec = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
-    options = spec["argument_specs"]["main"].get("options", {})
-    rows = ["| variable | type | default | description |", "| --- | --- | --- | --- |"]
+def _rows(options, prefix=""):
+    """One row per option, then its sub-options as `option.key` (`option[].key` inside a list of dicts)."""
     for name, opt in options.items():
         kind = opt.get("type", "")
         if kind == "list":
@@ -33,7 +31,16 @@ def table(role):
         desc = " ".join(desc) if isinstance(desc, list) else desc
         if opt.get("choices"):
             desc += " One of: %s." % ", ".join("`%s`" % c for c in opt["choices"])
-        rows.append("| `%s` | %s | %s | %s |" % (name, kind, _cell(default), _cell(desc)))
+        yield "| `%s%s` | %s | %s | %s |" % (prefix, name, kind, _cell(default), _cell(desc))
+        if opt.get("options"):
+            yield from _rows(opt["options"], prefix + name + ("[]." if kind == "list of dict" else "."))
+
+
+def table(role):
+    spec = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    options = spec["argument_specs"]["main"].get("options", {})
+    rows = ["| variable | type | default | description |", "| --- | --- | --- | --- |"]
+    rows.extend(_rows(options))
     return "\n".join([BEGIN] + rows + [END])
 
 

@@ -5,13 +5,12 @@ The tests run in file order; later ones rely on the dumps made by earlier ones.
 Service names and addresses can be changed with BACKUP_TEST_* environment variables.
 """
 
-import json
 import os
 import re
 import time
 
 import pytest
-from testlib import dashboard_queries, query_status
+from testlib import dashboard_queries, get_json, poll, prom_query, query_status
 
 PROMETHEUS = os.environ.get("BACKUP_TEST_PROMETHEUS_URL", "http://127.0.0.1:9090")
 PUSHGATEWAY = os.environ.get("BACKUP_TEST_PUSHGATEWAY_URL", "http://127.0.0.1:9091")
@@ -33,41 +32,14 @@ def start_job(host, name):
     return result.rc, time.monotonic() - started
 
 
-def get_json(host, url, expr=None):
-    """GET url on the host with curl (with ?query=expr when given); parse the JSON answer."""
-    if expr is None:
-        return json.loads(host.check_output("curl -sf %s", url))
-    return json.loads(host.check_output("curl -sf -G --data-urlencode %s %s", "query=" + expr, url))
-
-
-def query(host, expr):
-    """Instant query; return the result vector."""
-    answer = get_json(host, PROMETHEUS + "/api/v1/query", expr)
-    assert answer["status"] == "success", answer
-    return answer["data"]["result"]
-
-
-def wait_for(what, check, timeout=WAIT, interval=2):
-    """Call check() until it returns something truthy; fail with `what` after timeout."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out waiting for {what} (last answer: {last!r})")
-    return None
-
-
 def wait_value(host, expr, predicate, what):
     """Wait until the query has exactly one series whose value satisfies predicate; return that series."""
     def check():
-        result = query(host, expr)
+        result = prom_query(host, expr, PROMETHEUS)
         if len(result) == 1 and predicate(float(result[0]["value"][1])):
             return result[0]
         return None
-    return wait_for(what, check)
+    return poll(check, timeout=WAIT, interval=2, what=what)
 
 
 def pushgateway_sample(host, name, job, kind=None):
@@ -140,9 +112,9 @@ def test_successful_backup_is_visible_in_prometheus(host):
     success = wait_value(host, 'backup_last_success_timestamp_seconds{job_name="pg_app"}', lambda v: v >= started - 1,
                          "a fresh success time stamp")
     assert float(success["value"][1]) <= now(host)
-    assert float(query(host, 'backup_size_bytes{job_name="pg_app"}')[0]["value"][1]) > 0
-    assert float(query(host, 'backup_expected_max_duration_seconds{job_name="pg_app"}')[0]["value"][1]) == 600
-    assert query(host, 'backup_hook_info{job_name="pg_app"}')[0]["metric"]["version"]
+    assert float(prom_query(host, 'backup_size_bytes{job_name="pg_app"}', PROMETHEUS)[0]["value"][1]) > 0
+    assert float(prom_query(host, 'backup_expected_max_duration_seconds{job_name="pg_app"}', PROMETHEUS)[0]["value"][1]) == 600
+    assert prom_query(host, 'backup_hook_info{job_name="pg_app"}', PROMETHEUS)[0]["metric"]["version"]
 
 
 def test_failed_backup_fires_backup_failed(host):
@@ -150,13 +122,13 @@ def test_failed_backup_fires_backup_failed(host):
     assert rc != 0
     assert host.run("systemctl show -p Result --value backup-pg_missing.service").stdout.strip() == "exit-code"
     wait_value(host, 'backup_last_status{job_name="pg_missing"}', lambda v: v == 0, "backup_last_status 0 of pg_missing")
-    assert float(query(host, 'backup_last_exit_code{job_name="pg_missing"}')[0]["value"][1]) != 0
-    assert float(query(host, 'backup_last_success_timestamp_seconds{job_name="pg_missing"}')[0]["value"][1]) == 0
+    assert float(prom_query(host, 'backup_last_exit_code{job_name="pg_missing"}', PROMETHEUS)[0]["value"][1]) != 0
+    assert float(prom_query(host, 'backup_last_success_timestamp_seconds{job_name="pg_missing"}', PROMETHEUS)[0]["value"][1]) == 0
 
     def alert():
         alerts = get_json(host, PROMETHEUS + "/api/v1/alerts")["data"]["alerts"]
         return [a for a in alerts if a["labels"].get("alertname") == "BackupFailed" and a["state"] in ("pending", "firing")]
-    found = wait_for("BackupFailed pending or firing", alert)
+    found = poll(alert, timeout=WAIT, interval=2, what="BackupFailed pending or firing")
     assert {a["labels"].get("job_name") for a in found} == {"pg_missing"}
 
 
@@ -175,7 +147,7 @@ def test_backup_survives_a_pushgateway_outage_and_flush_delivers(host):
         assert "spooled" in journal
     finally:
         assert host.run("systemctl start %s", PUSHGATEWAY_SERVICE).rc == 0
-    wait_for("the Pushgateway to be ready", lambda: host.run("curl -sf %s/-/ready", PUSHGATEWAY).rc == 0)
+    poll(lambda: host.run("curl -sf %s/-/ready", PUSHGATEWAY).rc == 0, timeout=WAIT, interval=2, what="the Pushgateway to be ready")
     flush = host.run("/usr/local/bin/backup-metrics flush")
     assert flush.rc == 0, flush.stderr
     assert spooled(host) == []
@@ -193,7 +165,7 @@ def test_restore_test_reports_success(host):
     assert series["metric"]["kind"] == "restore_test"
     assert series["metric"]["job"] == "pg_app"
     # The restore-test push did not replace the backup group.
-    assert float(query(host, 'backup_last_status{job_name="pg_app",kind=""}')[0]["value"][1]) == 1
+    assert float(prom_query(host, 'backup_last_status{job_name="pg_app",kind=""}', PROMETHEUS)[0]["value"][1]) == 1
     assert not scratch_db_exists(host)
 
 

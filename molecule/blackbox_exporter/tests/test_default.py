@@ -4,11 +4,8 @@ bbx-bookworm runs without ICMP (no capabilities at all), bbx-trixie with ICMP
 (CAP_NET_RAW only). Real binary from the Debian package, archive install path.
 """
 
-import os
-import re
-
 import pytest
-from testlib import exposure, run_playbook
+from testlib import exposure, first_sample, preflight_failure
 
 PROBE = "http://127.0.0.1:9115/probe?module=%s&target=%s"
 CONFIG = "/etc/blackbox_exporter/blackbox.yml"
@@ -17,12 +14,6 @@ BINARY = "/usr/local/bin/blackbox_exporter"
 
 def probe(host, module, target):
     return host.check_output("curl -sf '%s'" % (PROBE % (module, target)))
-
-
-def metric(body, name):
-    match = re.search(r"^%s(?:\{[^}]*\})? (\S+)$" % re.escape(name), body, re.M)
-    assert match, "%s missing in:\n%s" % (name, body)
-    return float(match.group(1))
 
 
 def icmp_enabled(host):
@@ -51,7 +42,7 @@ def test_config_file_is_protected_and_holds_the_modules(host):
     ("tcp_connect", "127.0.0.1:8000"),
 ])
 def test_probe_succeeds(host, module, target):
-    assert metric(probe(host, module, target), "probe_success") == 1
+    assert first_sample(probe(host, module, target), "probe_success") == 1
 
 
 @pytest.mark.parametrize("module,target,why", [
@@ -61,18 +52,18 @@ def test_probe_succeeds(host, module, target):
     ("tls", "127.0.0.1:8443", "self-signed certificate, not trusted by the default module"),
 ])
 def test_probe_fails(host, module, target, why):
-    assert metric(probe(host, module, target), "probe_success") == 0, why
+    assert first_sample(probe(host, module, target), "probe_success") == 0, why
 
 
 def test_health_regex_failure_is_reported(host):
     body = probe(host, "http_health", "http://127.0.0.1:8000/health/degraded")
-    assert metric(body, "probe_failed_due_to_regex") == 1
+    assert first_sample(body, "probe_failed_due_to_regex") == 1
 
 
 def test_tls_certificate_expiry(host):
     body = probe(host, "tls_test", "localhost:8443")
-    assert metric(body, "probe_success") == 1
-    expiry = metric(body, "probe_ssl_earliest_cert_expiry")
+    assert first_sample(body, "probe_success") == 1
+    expiry = first_sample(body, "probe_ssl_earliest_cert_expiry")
     now = float(host.check_output("date +%s"))
     assert 25 * 86400 < expiry - now <= 31 * 86400
 
@@ -82,7 +73,7 @@ def test_icmp_only_when_enabled(host):
     if icmp_enabled(host):
         assert "AmbientCapabilities=CAP_NET_RAW" in unit
         assert "PrivateUsers" not in unit
-        assert metric(probe(host, "icmp", "127.0.0.1"), "probe_success") == 1
+        assert first_sample(probe(host, "icmp", "127.0.0.1"), "probe_success") == 1
     else:
         assert "AmbientCapabilities=\n" in unit or unit.rstrip().find("AmbientCapabilities=CAP") == -1
         assert "CAP_NET_RAW" not in unit
@@ -108,8 +99,7 @@ def test_broken_module_is_refused_and_running_config_kept(host):
 
 def test_preflight_rejects_unknown_target_module():
     """Bad input fails early with a message naming the variable (preflight only, on the controller)."""
-    returncode, out = run_playbook(os.path.join(os.path.dirname(__file__), "preflight_bad.yml"))
-    assert returncode != 0
+    out = preflight_failure(__file__)
     assert "FAILURES 2:" in out, out
     assert "blackbox_exporter_targets: each entry needs a unique name" in out, out
     assert "icmp prober, which needs CAP_NET_RAW" in out, out

@@ -7,24 +7,14 @@ the root cgroup and the cgroups below it (cgroupns=host, so the docker host's cg
 Docker-specific behaviour (name/image labels, docker group access) is NOT covered here.
 """
 
-import os
-import re
-import time
-from testlib import exposure, run_playbook
+from testlib import exposure, first_sample, poll, preflight_failure, samples
 
 
 def metrics(host):
-    deadline = time.time() + 30
-    while True:
+    def body():
         res = host.run("curl -sf http://127.0.0.1:8080/metrics")
-        if (res.rc == 0 and "container_cpu_usage_seconds_total" in res.stdout) or time.time() > deadline:
-            return res.stdout
-        time.sleep(1)
-
-
-def series(body, name):
-    return [(m.group(1) or "", float(m.group(2)))
-            for m in re.finditer(r"^%s(?:\{([^}]*)\})? (\S+)(?: -?\d+)?$" % re.escape(name), body, re.M)]
+        return res.stdout if res.rc == 0 and "container_cpu_usage_seconds_total" in res.stdout else None
+    return poll(body, timeout=30, what="container metrics of cAdvisor")
 
 
 def test_service_running_as_unprivileged_user(host):
@@ -42,19 +32,18 @@ def test_go_style_flags(host):
 
 def test_machine_metrics(host):
     body = metrics(host)
-    cores = series(body, "machine_cpu_cores")
-    assert cores and cores[0][1] == float(host.check_output("nproc"))
-    assert series(body, "machine_memory_bytes")[0][1] > 0
+    assert first_sample(body, "machine_cpu_cores") == float(host.check_output("nproc"))
+    assert first_sample(body, "machine_memory_bytes") > 0
 
 
 def test_container_metrics_of_root_cgroup_and_slices(host):
     body = metrics(host)
-    cpu = dict(series(body, "container_cpu_usage_seconds_total"))
+    cpu = samples(body, "container_cpu_usage_seconds_total")
     assert any(labels.endswith('id="/"') for labels in cpu), "root cgroup missing"
     # Below the root: the host's cgroups (cgroupns=host); which ones depends on the host's cgroup layout.
     assert len(cpu) >= 2, "no cgroup below the root"
-    assert series(body, "container_memory_working_set_bytes")
-    assert series(body, "container_last_seen")
+    assert samples(body, "container_memory_working_set_bytes")
+    assert samples(body, "container_last_seen")
 
 
 def test_unit_hardening_kept_where_possible(host):
@@ -67,8 +56,7 @@ def test_unit_hardening_kept_where_possible(host):
 
 def test_preflight_refuses_boolean_flags():
     """Bad input fails early with a message naming the variable (preflight only, on the controller)."""
-    returncode, out = run_playbook(os.path.join(os.path.dirname(__file__), "preflight_bad.yml"))
-    assert returncode != 0
+    out = preflight_failure(__file__)
     assert 'cadvisor_extra_flags: give booleans as the strings "true"/"false"' in out, out
 
 

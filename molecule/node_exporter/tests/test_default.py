@@ -86,7 +86,7 @@ def test_web_config_is_secret(host):
 def test_unit_is_hardened(host):
     unit = host.file("/etc/systemd/system/node_exporter.service").content_string
     for line in ("NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectKernelTunables=yes",
-                 "RestrictSUIDSGID=yes", "LockPersonality=yes", "Restart=on-failure"):
+                 "RestrictSUIDSGID=yes", "LockPersonality=yes", "Restart=always"):
         assert line in unit
     assert "test-scrape-secret" not in unit
 

@@ -4,13 +4,11 @@ The role created the monitoring user (pg_monitor only); prepare.yml loaded
 pg_stat_statements and made a table with dead tuples.
 """
 
-import os
-import re
 import time
 
 import pytest
 import yaml
-from testlib import exposure, run_playbook
+from testlib import exposure, first_sample, preflight_failure, samples
 
 SECRET = "pgx-Secr3t-pw"
 CUSTOM_METRICS = [
@@ -35,11 +33,6 @@ def scrape(host):
     return host.check_output("curl -sf http://127.0.0.1:9187/metrics")
 
 
-def samples(body, name):
-    return [(m.group(1) or "", float(m.group(2)))
-            for m in re.finditer(r"^%s(\{[^}]*\})? (\S+)$" % re.escape(name), body, re.M)]
-
-
 def test_service_running_as_unprivileged_user(host):
     svc = host.service("postgres_exporter")
     assert svc.is_running and svc.is_enabled
@@ -47,7 +40,7 @@ def test_service_running_as_unprivileged_user(host):
 
 
 def test_pg_up(host):
-    assert samples(scrape(host), "pg_up") == [("", 1.0)]
+    assert samples(scrape(host), "pg_up") == {"": 1.0}
 
 
 @pytest.mark.parametrize("name", CUSTOM_METRICS + BUILTIN_METRICS)
@@ -57,8 +50,8 @@ def test_metric_present(host, name):
 
 def test_queries_file_loaded_without_error(host):
     body = scrape(host)
-    assert [value for _labels, value in samples(body, "pg_exporter_user_queries_load_error")] == [0.0]
-    assert samples(body, "pg_exporter_last_scrape_error") == [("", 0.0)]
+    assert list(samples(body, "pg_exporter_user_queries_load_error").values()) == [0.0]
+    assert samples(body, "pg_exporter_last_scrape_error") == {"": 0.0}
 
 
 def test_every_custom_query_runs_as_the_monitoring_user(host):
@@ -80,18 +73,18 @@ def test_monitoring_user_is_least_privilege(host):
 
 def test_bloat_estimates_see_the_demo_table(host):
     body = scrape(host)
-    dead = [v for labels, v in samples(body, "pg_table_bloat_dead_ratio") if 'relname="pgx_bloat_demo"' in labels]
+    dead = [v for labels, v in samples(body, "pg_table_bloat_dead_ratio").items() if 'relname="pgx_bloat_demo"' in labels]
     assert dead and 0.3 < dead[0] <= 0.6, dead
-    assert any('indexrelname="pgx_bloat_demo_pkey"' in labels for labels, _value in samples(body, "pg_index_bloat_size_bytes"))
+    assert any('indexrelname="pgx_bloat_demo_pkey"' in labels for labels in samples(body, "pg_index_bloat_size_bytes"))
 
 
 def test_long_running_query_is_counted(host):
     host.run("(runuser -u postgres -- psql -XAtqc 'SELECT pg_sleep(12)' >/dev/null 2>&1 &)")
     time.sleep(5)
     body = scrape(host)
-    active = [v for labels, v in samples(body, "pg_long_running_queries_count")
+    active = [v for labels, v in samples(body, "pg_long_running_queries_count").items()
               if 'datname="postgres"' in labels and 'state="active"' in labels]
-    longest = [v for labels, v in samples(body, "pg_long_running_queries_max_duration_seconds")
+    longest = [v for labels, v in samples(body, "pg_long_running_queries_max_duration_seconds").items()
                if 'datname="postgres"' in labels and 'state="active"' in labels]
     assert active == [1.0], body
     assert longest and longest[0] >= 3
@@ -99,16 +92,16 @@ def test_long_running_query_is_counted(host):
 
 def test_slow_queries_counted_from_pg_stat_statements(host):
     host.check_output("runuser -u postgres -- psql -XAtqc 'SELECT pg_sleep(0.3)'")
-    slow = [v for labels, v in samples(scrape(host), "pg_slow_queries") if 'datname="postgres"' in labels]
+    slow = [v for labels, v in samples(scrape(host), "pg_slow_queries").items() if 'datname="postgres"' in labels]
     assert slow and slow[0] >= 1
 
 
 def test_connections_ratio_is_consistent(host):
     body = scrape(host)
-    used = samples(body, "pg_connections_used")[0][1]
-    cmax = samples(body, "pg_connections_max")[0][1]
-    reserved = samples(body, "pg_connections_reserved")[0][1]
-    ratio = samples(body, "pg_connections_used_ratio")[0][1]
+    used = first_sample(body, "pg_connections_used")
+    cmax = first_sample(body, "pg_connections_max")
+    reserved = first_sample(body, "pg_connections_reserved")
+    ratio = first_sample(body, "pg_connections_used_ratio")
     assert used >= 1 and cmax >= 10
     assert abs(ratio - used / (cmax - reserved)) < 1e-6
 
@@ -133,8 +126,7 @@ def test_secret_not_in_unit_ps_or_environment(host):
 
 def test_preflight_rejects_missing_secret():
     """Bad input fails early with a message naming the variable (preflight only, on the controller)."""
-    returncode, out = run_playbook(os.path.join(os.path.dirname(__file__), "preflight_bad.yml"))
-    assert returncode != 0
+    out = preflight_failure(__file__)
     assert "postgres_exporter: set postgres_exporter_db_password" in out, out
 
 

@@ -5,29 +5,19 @@ Each case runs apply_role.yml with ansible-playbook from the controller against 
 with the bad value as an extra var and the role's tags, so a case takes seconds, not a full converge.
 """
 
-import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
+from testlib import molecule_inventory, poll, prom_query, run_playbook
 
-SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROJECT = os.environ.get("MONITORING_STACK_PROJECT_DIR") or os.path.dirname(os.path.dirname(SCENARIO))
+APPLY_ROLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apply_role.yml")
 
 
-def apply_role(role, tags, extra_vars=None, timeout=300):
+def apply_role(role, tags, extra_vars=None):
     """Run apply_role.yml for one role; return (rc, combined output)."""
-    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
-           os.path.join(SCENARIO, "apply_role.yml"), "--tags", tags,
-           "-e", json.dumps(dict(extra_vars or {}, molecule_apply_role=role))]
-    env = dict(os.environ, MONITORING_STACK_PROJECT_DIR=PROJECT, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", os.path.join(PROJECT, ".cache", "collections")))
-    proc = subprocess.run(cmd, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    return run_playbook(APPLY_ROLE, dict(extra_vars or {}, molecule_apply_role=role), inventory=molecule_inventory(),
+                        connection=None, tags=tags, timeout=300)
 
 
 def checksum(host, path):
@@ -76,6 +66,30 @@ def main_pid(host, unit):
         "message": "checksum",
         "files": ["/usr/local/bin/prometheus", "/usr/local/bin/promtool", "/etc/systemd/system/prometheus.service"],
     },
+    {
+        "id": "mistyped variable",
+        "role": "monitoring.stack.prometheus", "tags": "prometheus_configure", "unit": "prometheus",
+        "vars": {"prometheus_rule_packs_enabled": ["node"]},
+        "message": "`prometheus_rule_packs_enabled` is not a variable of monitoring.stack.prometheus; "
+                   "did you mean `prometheus_rule_packs`?",
+        "files": ["/etc/prometheus/prometheus.yml"],
+    },
+    {
+        "id": "policy channel that does not exist",
+        "role": "monitoring.stack.alertmanager", "tags": "alertmanager_configure", "unit": "alertmanager",
+        "vars": {"alertmanager_severity_policy": {"critical": {"channels": ["nowhere"]}, "warning": {"channels": ["chat"]},
+                                                  "info": {"channels": ["chat"]}}},
+        "message": "nowhere",
+        "files": ["/etc/alertmanager/alertmanager.yml"],
+    },
+    {
+        "id": "unknown severity",
+        "role": "monitoring.stack.alertmanager", "tags": "alertmanager_configure", "unit": "alertmanager",
+        "vars": {"alertmanager_severity_policy": {"critical": {"channels": ["chat"]}, "warning": {"channels": ["chat"]},
+                                                  "urgent": {"channels": ["chat"]}}},
+        "message": "urgent",
+        "files": ["/etc/alertmanager/alertmanager.yml"],
+    },
 ], ids=lambda case: case["id"])
 def test_bad_input_fails_and_keeps_the_running_config(host, case):
     before = {path: checksum(host, path) for path in case["files"]}
@@ -93,8 +107,7 @@ def test_config_change_reloads_without_restart(host):
     pid = main_pid(host, "prometheus")
 
     def reload_time():
-        out = host.check_output("curl -sf http://127.0.0.1:9090/api/v1/query?query=prometheus_config_last_reload_success_timestamp_seconds")
-        return float(json.loads(out)["data"]["result"][0]["value"][1])
+        return float(prom_query(host, "prometheus_config_last_reload_success_timestamp_seconds")[0]["value"][1])
     before = reload_time()
     time.sleep(1)
     labels = {"environment": "molecule", "reload_test": "yes"}
@@ -104,10 +117,7 @@ def test_config_change_reloads_without_restart(host):
     assert rc == 0, output[-3000:]
     assert "RUNNING HANDLER [monitoring.stack.prometheus : Reload prometheus]" in output
     assert "RUNNING HANDLER [monitoring.stack.prometheus : Restart prometheus]" not in output
-    deadline = time.time() + 30
-    while reload_time() <= before and time.time() < deadline:
-        time.sleep(2)
-    assert reload_time() > before, "prometheus did not reload"
+    poll(lambda: reload_time() > before, timeout=30, interval=2, what="the reload of prometheus")
     assert main_pid(host, "prometheus") == pid, "prometheus was restarted instead of reloaded"
     assert "reload_test" in host.file("/etc/prometheus/prometheus.yml").content_string
     assert host.file("/etc/prometheus/file_sd/extra.json").exists
@@ -117,3 +127,17 @@ def test_config_change_reloads_without_restart(host):
     assert "reload_test" not in host.file("/etc/prometheus/prometheus.yml").content_string
     assert not host.file("/etc/prometheus/file_sd/extra.json").exists
     assert main_pid(host, "prometheus") == pid
+
+
+def test_readiness_gate_fails_a_run_whose_daemon_cannot_start(host):
+    """Alertmanager told to listen on Prometheus' port: the run fails with the journal, then recovers."""
+    rc, output = apply_role("monitoring.stack.alertmanager", "alertmanager", {"alertmanager_listen_address": ":9090"})
+    assert rc != 0, "a run whose daemon cannot start must fail:\n" + output[-3000:]
+    assert "alertmanager is not listening on port 9090" in output, output[-3000:]
+    assert "Last journal lines" in output and "address already in use" in output, output[-3000:]
+    print("readiness gate: the run failed with the journal lines")
+    # The unit restarts on any exit; the next good run brings it back and the gate sees it ready.
+    rc, output = apply_role("monitoring.stack.alertmanager", "alertmanager")
+    assert rc == 0, output[-3000:]
+    assert host.service("alertmanager").is_running
+    assert host.socket("tcp://0.0.0.0:9093").is_listening or host.socket("tcp://:::9093").is_listening

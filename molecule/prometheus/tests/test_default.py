@@ -1,16 +1,13 @@
 """prometheus + alertmanager + pushgateway + node_exporter on one host: live checks through the HTTP APIs."""
 
 import json
+import time
 
-from testlib import poll
+from testlib import exposure, get_json, poll, prom_query
 
 PROM = "http://127.0.0.1:9090"
 AM = "http://127.0.0.1:9093"
 PUSH = "http://127.0.0.1:9091"
-
-
-def get_json(host, url):
-    return json.loads(host.check_output("curl -sf %s" % url))
 
 
 def test_services_running_and_enabled(host):
@@ -122,24 +119,49 @@ def test_pushgateway_persistence_survives_restart(host):
     assert poll(pushed, timeout=30)
     store = host.file("/var/lib/pushgateway/pushgateway.data")
     assert store.exists and store.user == "pushgateway"
-    assert "--persistence.interval=1m" in host.file("/etc/systemd/system/pushgateway.service").content_string
+    assert "--persistence.interval=5s" in host.file("/etc/systemd/system/pushgateway.service").content_string
+
+
+def _kill_and_wait(host, unit):
+    """kill -9 the unit's main process and wait until systemd brought it back (Restart=always)."""
+    pid = host.check_output("systemctl show -p MainPID --value %s" % unit).strip()
+    host.check_output("kill -9 %s" % pid)
+    assert poll(lambda: host.check_output("systemctl show -p MainPID --value %s" % unit).strip() not in ("0", pid)
+                and host.service(unit).is_running, timeout=30), "%s did not come back after kill -9" % unit
+
+
+def test_a_hard_crash_loses_at_most_seconds_of_pushes_and_silences(host):
+    """Durability: pushgateway persists every 5s, Alertmanager snapshots silences every 10s."""
+    host.check_output("echo 'molecule_crash_test 7' | curl -sf --data-binary @- %s/metrics/job/molecule/instance/crash" % PUSH)
+    silence = host.check_output(
+        "/usr/local/bin/amtool silence add --alertmanager.url=%s --author=molecule --duration=1h "
+        "--comment='made just before a crash' alertname=MoleculeCrashTest" % AM).strip()
+    time.sleep(12)
+    _kill_and_wait(host, "pushgateway")
+    _kill_and_wait(host, "alertmanager")
+
+    def pushed():
+        out = host.run("curl -sf %s/metrics" % PUSH)
+        return out.rc == 0 and 'molecule_crash_test{instance="crash",job="molecule"} 7' in out.stdout
+    assert poll(pushed, timeout=30), "the push made 12 s before kill -9 is lost"
+
+    def silenced():
+        out = host.run("/usr/local/bin/amtool silence query -q --alertmanager.url=%s alertname=MoleculeCrashTest" % AM)
+        return out.rc == 0 and silence in out.stdout
+    assert poll(silenced, timeout=30), "the silence made 12 s before kill -9 is lost"
 
 
 def test_pushed_metric_scraped_with_honor_labels(host):
     host.check_output("echo 'molecule_honor_test 7' | curl -sf --data-binary @- %s/metrics/job/backup_db/instance/db1" % PUSH)
 
     def scraped():
-        result = get_json(host, PROM + "/api/v1/query?query=molecule_honor_test")["data"]["result"]
+        result = prom_query(host, "molecule_honor_test")
         return result[0]["metric"] if result else None
     metric = poll(scraped, timeout=30)
     assert metric and metric["job"] == "backup_db" and metric["instance"] == "db1", metric
 
 
 def test_security_exposure(host):
-    scores = {}
-    for unit in ("prometheus", "alertmanager", "pushgateway"):
-        out = host.check_output("systemd-analyze security %s.service --no-pager | tail -n 1" % unit)
-        scores[unit] = float(out.split("exposure level for %s.service:" % unit)[1].split()[0])
-        print("systemd-analyze security %s.service: %.1f" % (unit, scores[unit]))
+    scores = {unit: exposure(host, unit + ".service") for unit in ("prometheus", "alertmanager", "pushgateway")}
     for unit, score in scores.items():
         assert score <= 3.5, (unit, score)

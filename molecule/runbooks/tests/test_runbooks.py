@@ -11,19 +11,14 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import tarfile
 import tempfile
 import time
-import urllib.parse
 
 import pytest
-from testlib import poll
+from testlib import ROOT, get_json, molecule_inventory, poll, run_playbook
 
-SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROJECT = os.environ.get("MONITORING_STACK_PROJECT_DIR") or os.path.dirname(os.path.dirname(SCENARIO))
-RUNBOOKS = os.path.join(PROJECT, "playbooks", "runbooks")
+RUNBOOKS = os.path.join(ROOT, "playbooks", "runbooks")
 AUTH = "prometheus:runbook-scrape-secret"
 
 
@@ -32,40 +27,25 @@ def mirror_inventory():
     """An inventory directory whose group_vars/all.yml holds the test mirror settings and versions."""
     with tempfile.TemporaryDirectory(prefix="rb-inv-") as tmp:
         os.makedirs(os.path.join(tmp, "group_vars"))
-        with open(os.path.join(PROJECT, ".cache", "mirror", "test-vars.yml"), encoding="utf-8") as handle:
+        with open(os.path.join(ROOT, ".cache", "mirror", "test-vars.yml"), encoding="utf-8") as handle:
             versions = handle.read()
         with open(os.path.join(tmp, "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
             handle.write(versions.rstrip() + "\n")
-            handle.write('monitoring_stack_mirror_url: "file://%s/.cache/mirror"\n' % PROJECT)
-            handle.write('monitoring_stack_cache_dir: "%s/.cache/controller"\n' % PROJECT)
-            handle.write('monitoring_stack_promtool: "%s/.cache/tools/bin/promtool"\n' % PROJECT)
+            handle.write('monitoring_stack_mirror_url: "file://%s/.cache/mirror"\n' % ROOT)
+            handle.write('monitoring_stack_cache_dir: "%s/.cache/controller"\n' % ROOT)
+            handle.write('monitoring_stack_promtool: "%s/.cache/tools/bin/promtool"\n' % ROOT)
         with open(os.path.join(tmp, "hosts.yml"), "w", encoding="utf-8") as handle:
             handle.write("all: {}\n")
         yield tmp
 
 
-def runbook(inventory, name, *extra, timeout=600):
-    """Run playbooks/runbooks/<name>; return (rc, combined output)."""
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-           "-i", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]), "-i", inventory,
-           os.path.join(RUNBOOKS, name)]
-    for item in extra:
-        cmd += ["-e", item if isinstance(item, str) else json.dumps(item)]
-    env = dict(os.environ, MONITORING_STACK_PROJECT_DIR=PROJECT, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", os.path.join(PROJECT, ".cache", "collections")))
+def runbook(inventory, name, *extra):
+    """Run playbooks/runbooks/<name> against the molecule inventory plus `inventory`; return (rc, combined output)."""
     started = time.time()
-    proc = subprocess.run(cmd, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    out = proc.stdout + proc.stderr
-    print("---- %s %s: rc=%d in %.0f s\n%s" % (name, " ".join(cmd[6:]), proc.returncode, time.time() - started, out[-3000:]))
-    return proc.returncode, out
-
-
-def api(host, url, auth=None):
-    cmd = "curl -sf --max-time 5 "
-    if auth:
-        cmd += "-u %s " % auth
-    return json.loads(host.check_output(cmd + "'%s'" % url))
+    rc, out = run_playbook(os.path.join(RUNBOOKS, name), *extra, inventory=[molecule_inventory(), inventory], connection=None)
+    shown = " ".join(item if isinstance(item, str) else json.dumps(item) for item in extra)
+    print("---- %s %s: rc=%d in %.0f s\n%s" % (name, shown, rc, time.time() - started, out[-3000:]))
+    return rc, out
 
 
 def recap_changed(out, host="rb-mon"):
@@ -83,7 +63,7 @@ def test_silence_create_reuse_and_expire(host, mirror_inventory):
     assert rc == 0, out
     silence_id = re.search(r"Created silence ([0-9a-f-]{36})", out).group(1)
 
-    silences = {s["id"]: s for s in api(host, "http://127.0.0.1:9093/api/v2/silences")}
+    silences = {s["id"]: s for s in get_json(host, "http://127.0.0.1:9093/api/v2/silences")}
     assert silences[silence_id]["status"]["state"] == "active"
     assert silences[silence_id]["createdBy"] == "molecule"
     assert {(m["name"], m["value"], m["isRegex"]) for m in silences[silence_id]["matchers"]} == {
@@ -97,7 +77,7 @@ def test_silence_create_reuse_and_expire(host, mirror_inventory):
 
     rc, out = runbook(mirror_inventory, "silence.yml", "silence_action=expire", "silence_id=%s" % silence_id)
     assert rc == 0, out
-    state = poll(lambda: {s["id"]: s for s in api(host, "http://127.0.0.1:9093/api/v2/silences")}[silence_id]["status"]["state"]
+    state = poll(lambda: {s["id"]: s for s in get_json(host, "http://127.0.0.1:9093/api/v2/silences")}[silence_id]["status"]["state"]
                  == "expired", timeout=10)
     assert state, "silence %s is not expired" % silence_id
 
@@ -117,7 +97,7 @@ def test_backup_now_pushes_a_metric(host, mirror_inventory):
     assert rc == 0, out
     assert "etc_files on rb-mon finished: Result=success" in out
 
-    groups = api(host, "http://127.0.0.1:9091/api/v1/metrics")["data"]
+    groups = get_json(host, "http://127.0.0.1:9091/api/v1/metrics")["data"]
     group = [g for g in groups if g["labels"].get("job") == "etc_files" and "kind" not in g["labels"]]
     assert group, groups
     assert float(group[0]["backup_last_status"]["metrics"][0]["value"]) == 1
@@ -134,7 +114,7 @@ def test_backup_now_unknown_job_fails_clearly(mirror_inventory):
 
 
 def _runbook_targets(host):
-    targets = api(host, "http://127.0.0.1:9090/api/v1/targets?state=active")["data"]["activeTargets"]
+    targets = get_json(host, "http://127.0.0.1:9090/api/v1/targets", state="active")["data"]["activeTargets"]
     return [t for t in targets if t["labels"].get("target_source") == "runbook"]
 
 
@@ -210,7 +190,7 @@ def test_upgrade_to_the_same_version_validates(host, mirror_inventory):
 
 
 def _node_up(host):
-    targets = api(host, "http://127.0.0.1:9090/api/v1/targets?state=active")["data"]["activeTargets"]
+    targets = get_json(host, "http://127.0.0.1:9090/api/v1/targets", state="active")["data"]["activeTargets"]
     node = [t for t in targets if t["labels"]["job"] == "node"]
     return node and all(t["health"] == "up" for t in node)
 
@@ -228,8 +208,8 @@ def test_rotate_credentials_without_a_scrape_gap(host, mirror_inventory):
     assert host.check_output(code % AUTH) == "401"
     assert _node_up(host)
     # Every scrape of the node job during the rotation succeeded (up == 1 at every 5 s step).
-    query = urllib.parse.urlencode({"query": 'up{job="node"}', "start": "%.0f" % started, "end": "%.0f" % ended, "step": "5"})
-    result = api(host, "http://127.0.0.1:9090/api/v1/query_range?" + query)["data"]["result"]
+    result = get_json(host, "http://127.0.0.1:9090/api/v1/query_range", query='up{job="node"}', start="%.0f" % started,
+                      end="%.0f" % ended, step="5")["data"]["result"]
     values = [v[1] for series in result for v in series["values"]]
     assert values and set(values) == {"1"}, result
 

@@ -6,7 +6,7 @@ import os
 import time
 
 import testinfra
-from testlib import dashboard_queries, query_status
+from testlib import dashboard_queries, exposure, get_json, poll, query_status
 
 testinfra_hosts = ["ansible://stack-mon"]  # pylint: disable=invalid-name
 
@@ -21,10 +21,6 @@ EXPECTED_TARGETS = {
 }
 
 
-def get_json(host, url):
-    return json.loads(host.check_output("curl -sf '%s'" % url))
-
-
 def other_host(name):
     return testinfra.get_host("ansible://%s?ansible_inventory=%s" % (name, os.environ["MOLECULE_INVENTORY_FILE"]))
 
@@ -34,22 +30,12 @@ def targets(host):
     return {(t["labels"]["job"], t["labels"]["instance"]): t["health"] for t in active}
 
 
-def wait_for(what, func, timeout, interval=2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = func()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
-
-
 def test_every_expected_target_is_up(host):
     def all_up():
         health = targets(host)
         return set(health) == EXPECTED_TARGETS and set(health.values()) == {"up"}
     try:
-        wait_for("all targets up", all_up, timeout=120)
+        poll(all_up, timeout=120, interval=2, what="all targets up")
     finally:
         for key, health in sorted(targets(host).items()):
             print("target %-12s %-22s %s" % (key[0], key[1], health))
@@ -86,20 +72,20 @@ def test_node_down_alert_goes_all_the_way_to_the_webhook(host):
     start = time.time()
     web.check_output("systemctl stop node_exporter")
     try:
-        wait_for("pending HostDown", lambda: _host_down(host, "pending"), timeout=60, interval=1)
+        poll(lambda: _host_down(host, "pending"), timeout=60, what="pending HostDown")
         print("HostDown pending after %.0fs" % (time.time() - start))
-        wait_for("firing HostDown", lambda: _host_down(host, "firing"), timeout=60, interval=1)
+        poll(lambda: _host_down(host, "firing"), timeout=60, what="firing HostDown")
         print("HostDown firing after %.0fs" % (time.time() - start))
 
         def in_alertmanager():
-            alerts = get_json(host, AM + "/api/v2/alerts?filter=alertname%3D%22HostDown%22")
+            alerts = get_json(host, AM + "/api/v2/alerts", filter='alertname="HostDown"')
             return [a for a in alerts if a["labels"].get("instance") == "stack-web:9100" and a["status"]["state"] == "active"]
-        alert = wait_for("HostDown in Alertmanager", in_alertmanager, timeout=60)[0]
+        alert = poll(in_alertmanager, timeout=60, interval=2, what="HostDown in Alertmanager")[0]
         print("HostDown in Alertmanager after %.0fs, receiver %s" % (time.time() - start, alert["receivers"][0]["name"]))
         assert alert["labels"]["severity"] == "critical"
         assert alert["receivers"][0]["name"] == "severity-critical"
 
-        first = wait_for("the webhook notification", lambda: _notifications(host), timeout=60)
+        first = poll(lambda: _notifications(host), timeout=60, interval=2, what="the webhook notification")
         print("webhook notified after %.0fs" % (time.time() - start))
         # Several group intervals later there is still exactly one firing notification (no repeat, no duplicate).
         time.sleep(30)
@@ -117,10 +103,7 @@ def test_node_down_alert_goes_all_the_way_to_the_webhook(host):
 
 def test_security_exposure(host):
     for unit in ("prometheus", "alertmanager", "pushgateway"):
-        out = host.check_output("systemd-analyze security %s.service --no-pager | tail -n 1" % unit)
-        score = float(out.split("exposure level for %s.service:" % unit)[1].split()[0])
-        print("systemd-analyze security %s.service: %.1f" % (unit, score))
-        assert score <= 3.5, out
+        assert exposure(host, unit + ".service") <= 3.5, unit
 
 
 # Dashboard queries that cannot have data in this lab, each with the reason. Any other

@@ -17,9 +17,9 @@ import sys
 import tarfile
 
 import pytest
+import role_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-JOB = os.path.join(ROOT, "roles", "backup_monitor", "files", "backup-job")
+JOB = role_script.path("backup_monitor", "backup-job")
 
 FAKE_TOOL = """#!{python}
 import json, os, sys

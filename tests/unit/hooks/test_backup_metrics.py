@@ -4,14 +4,12 @@
 # pylint: disable=missing-function-docstring  # test names say what they check
 """Unit tests for roles/backup_monitor/files/backup-metrics (the backup hook).
 
-The hook is a script without a .py suffix; it is loaded with importlib from its path.
+The hook is a script without a .py suffix; role_script.load imports it from its path.
 A real http.server on 127.0.0.1 stands in for the Pushgateway; it can answer with any
 status, or hang for a bounded time, and records every request.
 """
 
 import base64
-import importlib.machinery
-import importlib.util
 import json
 import os
 import re
@@ -22,21 +20,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import role_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-HOOK = os.path.join(ROOT, "roles", "backup_monitor", "files", "backup-metrics")
-
-
-def load_hook():
-    """Import the hook script as a module."""
-    loader = importlib.machinery.SourceFileLoader("backup_metrics_hook", HOOK)
-    spec = importlib.util.spec_from_loader("backup_metrics_hook", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-bm = load_hook()
+bm = role_script.load("backup_monitor", "backup-metrics", "backup_metrics_hook")
 
 
 # --------------------------------------------------------------------------- fake Pushgateway

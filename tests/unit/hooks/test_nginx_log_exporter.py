@@ -4,14 +4,12 @@
 # pylint: disable=missing-function-docstring  # test names say what they check
 """Unit tests for roles/nginx_exporter/files/nginx-log-exporter.
 
-The exporter is a script without a .py suffix; it is loaded with importlib from its path.
+The exporter is a script without a .py suffix; role_script.load imports it from its path.
 Parsing, endpoint normalisation (rules, id collapsing, max_endpoints), the text
 exposition, the config check, and tailing across rotation are checked; one test runs
 the real HTTP server on a free loopback port.
 """
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import re
@@ -23,23 +21,14 @@ import time
 import urllib.request
 
 import pytest
+import role_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-SCRIPT = os.path.join(ROOT, "roles", "nginx_exporter", "files", "nginx-log-exporter")
+SCRIPT = role_script.path("nginx_exporter", "nginx-log-exporter")
 RULES = [{"regex": "^/api/", "endpoint": "api"}, {"regex": "^/web(/|$)", "endpoint": "ui"},
          {"regex": "^/health", "endpoint": "health"}]
 
 
-def load():
-    sys.dont_write_bytecode = True  # no __pycache__ inside the role's files/
-    loader = importlib.machinery.SourceFileLoader("nginx_log_exporter", SCRIPT)
-    spec = importlib.util.spec_from_loader("nginx_log_exporter", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-NLE = load()
+NLE = role_script.load("nginx_exporter", "nginx-log-exporter", "nginx_log_exporter")
 
 
 def cfg(**overrides):
@@ -162,7 +151,7 @@ def test_exposition_counters_and_histogram():
 
 
 def test_exposition_is_parseable_by_promtool_when_available(tmp_path):
-    promtool = os.path.join(ROOT, ".cache", "tools", "bin", "promtool")
+    promtool = os.path.join(role_script.ROOT, ".cache", "tools", "bin", "promtool")
     if not os.access(promtool, os.X_OK):
         pytest.skip("promtool not built (make mirror)")
     metrics = NLE.Metrics(cfg())

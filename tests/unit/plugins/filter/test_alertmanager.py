@@ -10,7 +10,8 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.monitoring.stack.plugins.filter.alertmanager import FilterModule
-from ansible_collections.monitoring.stack.plugins.module_utils._alertmanager import AlertmanagerSpecError, alertmanager_config
+from ansible_collections.monitoring.stack.plugins.module_utils._alertmanager import alertmanager_config
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError
 
 FILTERS = FilterModule().filters()
 
@@ -95,12 +96,75 @@ def test_webhook_and_http_config_secrets():
     assert "inhibit_rules" not in result["config"]
 
 
-def test_unconfigured_channels_are_reported_and_left_out():
-    result = build(channels={"chat": CHANNELS["chat"]})
-    assert result["unconfigured"] == ["pager", "email"]
-    assert set(result["config"]["receivers"][0]) == {"name", "slack_configs"}
-    empty = build(channels={})
-    assert empty["config"]["receivers"][2] == {"name": "severity-info"}
+def test_undefined_channel_is_an_error_naming_severity_and_channel():
+    with pytest.raises(SpecError) as err:
+        build(channels={"chat": CHANNELS["chat"], "mail": CHANNELS["email"]})
+    assert (err.value.item, err.value.field) == ("severity 'critical'", "channels")
+    assert "channel 'pager' is not defined in channels" in str(err.value)
+    assert "defined: chat, mail" in str(err.value)
+    with pytest.raises(SpecError, match="channel 'emial' is not defined in channels \\(did you mean 'email'\\?\\)"):
+        alertmanager_config({"warning": {"channels": ["emial"]}}, channels=CHANNELS)
+    assert build()["unconfigured"] == []
+
+
+def test_severity_without_channels_needs_allow_empty():
+    policy = dict(POLICY, info={"channels": []})
+    with pytest.raises(SpecError) as err:
+        alertmanager_config(policy, channels=CHANNELS)
+    assert (err.value.item, err.value.field) == ("severity 'info'", "channels")
+    assert "allow_empty" in str(err.value)
+    with pytest.raises(SpecError, match="no channel"):
+        alertmanager_config(dict(POLICY, info={}), channels=CHANNELS)
+    result = alertmanager_config(dict(POLICY, info={"channels": [], "allow_empty": True}), channels=CHANNELS)
+    assert result["config"]["receivers"][2] == {"name": "severity-info"}
+    assert result["config"]["route"]["routes"][2] == {"receiver": "severity-info", "matchers": ['severity="info"']}
+    assert result["unconfigured"] == []
+    with pytest.raises(SpecError) as err:
+        alertmanager_config(dict(POLICY, info={"channels": [], "allow_empty": "yes"}), channels=CHANNELS)
+    assert err.value.field == "allow_empty"
+
+
+@pytest.mark.parametrize("severity, hint", [("urgent", ""), ("critcal", " (did you mean 'critical'?)")])
+def test_unknown_severity_is_an_early_error(severity, hint):
+    with pytest.raises(SpecError) as err:
+        alertmanager_config(dict(POLICY, **{severity: {"channels": ["chat"]}}), channels={"bogus": {"type": "sms"}})
+    assert (err.value.item, err.value.field) == ("severity %r" % severity, "severity")
+    assert str(err.value).endswith("unknown severity%s; the known severities, highest first, are critical, warning, info "
+                                   "(the severities argument)" % hint)
+
+
+def test_severities_argument_sets_the_known_list_and_inhibit_order():
+    policy = {"page": {"channels": ["pager"]}, "ticket": {"channels": ["email"]}, "fyi": {"channels": ["chat"]}}
+    result = alertmanager_config(policy, channels=CHANNELS, severities=["page", "ticket", "fyi"], default_severity="ticket")
+    assert result["config"]["inhibit_rules"][0] == {
+        "source_matchers": ['severity="page"'], "target_matchers": ['severity=~"ticket|fyi"'], "equal": ["alertname", "instance"]}
+    assert result["config"]["route"]["receiver"] == "severity-ticket"
+    with pytest.raises(SpecError) as err:
+        alertmanager_config(POLICY, channels=CHANNELS, severities=["page", "ticket", "fyi"])
+    assert err.value.item == "severity 'critical'" and "page, ticket, fyi" in str(err.value)
+
+
+@pytest.mark.parametrize("severities", ["critical", [], ["critical", "critical"], ["crit ical"]])
+def test_bad_severities_argument(severities):
+    with pytest.raises(SpecError) as err:
+        build(severities=severities)
+    assert err.value.field == "severities"
+
+
+@pytest.mark.parametrize("order, message", [
+    (["critical", "warning"], "severity 'info' of the policy is missing; every severity must be covered by the inhibit rules"),
+    (["warning", "critical", "info"], "must follow the order of the severities"),
+    (["critical", "urgent", "info"], "expected a list of known severities"),
+])
+def test_inhibit_order_must_cover_the_policy_in_order(order, message):
+    with pytest.raises(SpecError, match=message) as err:
+        build(inhibit_order=order)
+    assert err.value.field == "inhibit_order"
+
+
+def test_inhibit_order_subset_of_known_severities():
+    result = build(inhibit_order=["critical", "warning", "info"])
+    assert result["config"]["inhibit_rules"] == build()["config"]["inhibit_rules"]
 
 
 def test_extra_routes_go_first_and_must_use_matchers():
@@ -108,9 +172,9 @@ def test_extra_routes_go_first_and_must_use_matchers():
     result = build(extra_routes=extra, extra_receivers=[{"name": "team-db"}])
     assert result["config"]["route"]["routes"][0] == extra[0]
     assert result["config"]["receivers"][-1] == {"name": "team-db"}
-    with pytest.raises(AlertmanagerSpecError, match="deprecated"):
+    with pytest.raises(SpecError, match="deprecated"):
         build(extra_routes=[{"receiver": "x", "match": {"team": "db"}}])
-    with pytest.raises(AlertmanagerSpecError, match="source_matchers"):
+    with pytest.raises(SpecError, match="source_matchers"):
         build(extra_inhibit_rules=[{"source_match": {"a": "b"}}])
 
 
@@ -128,25 +192,29 @@ def test_extra_routes_go_first_and_must_use_matchers():
 ])
 def test_bad_input_names_item_and_field(kwargs, item, field):
     kwargs.setdefault("channels", CHANNELS)
-    with pytest.raises(AlertmanagerSpecError) as err:
+    with pytest.raises(SpecError) as err:
         alertmanager_config(POLICY, **kwargs)
     assert err.value.item == item
     assert err.value.field == field
 
 
 def test_bad_policy():
-    with pytest.raises(AlertmanagerSpecError, match="expected a mapping of severity"):
+    with pytest.raises(SpecError, match="expected a mapping of severity"):
         alertmanager_config({})
-    with pytest.raises(AlertmanagerSpecError, match="repeat"):
+    with pytest.raises(SpecError, match="repeat"):
         alertmanager_config({"warning": {"channels": [], "repeat": "1h"}})
-    with pytest.raises(AlertmanagerSpecError, match="list of channel names"):
+    with pytest.raises(SpecError, match="list of channel names"):
         alertmanager_config({"warning": {"channels": "chat"}})
 
 
 def test_filter_wraps_errors():
     with pytest.raises(AnsibleFilterError, match="alertmanager_config: channel 'x'"):
         FILTERS["alertmanager_config"](POLICY, channels={"x": {"type": "sms"}})
-    assert FILTERS["alertmanager_config"](POLICY)["unconfigured"] == ["pager", "chat", "email"]
+    with pytest.raises(AnsibleFilterError, match="^monitoring.stack.alertmanager_config: severity 'critical', field 'channels': "
+                                                 "channel 'pager' is not defined in channels"):
+        FILTERS["alertmanager_config"](POLICY)
+    with pytest.raises(AnsibleFilterError, match="severity 'urgent', field 'severity'"):
+        FILTERS["alertmanager_config"]({"urgent": {"channels": ["chat"]}}, channels=CHANNELS, default_severity="urgent")
 
 
 def test_cluster_peers():

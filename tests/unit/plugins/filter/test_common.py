@@ -92,3 +92,10 @@ def test_go_arch(machine, arch):
 def test_go_arch_unknown():
     with pytest.raises(AnsibleFilterError, match="unsupported CPU architecture"):
         F["go_arch"]("sparc64")
+
+
+def test_collector_flags():
+    from ansible_collections.monitoring.stack.plugins.module_utils._common import CommonError, collector_flags
+    assert collector_flags(["systemd"], ["wifi"]) == {"collector.systemd": True, "collector.wifi": False}
+    with pytest.raises(CommonError, match="wifi are both enabled and disabled"):
+        collector_flags(["wifi", "systemd"], ["wifi"])

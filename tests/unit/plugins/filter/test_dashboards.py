@@ -8,19 +8,19 @@ import copy
 import glob
 import os
 import re
+import sys
 
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.monitoring.stack.plugins.filter.dashboards import FilterModule
-from ansible_collections.monitoring.stack.plugins.module_utils._dashboards import (
-    GRID_COLUMNS,
-    iter_panels,
-    lint_dashboard,
-)
+from ansible_collections.monitoring.stack.plugins.module_utils._dashboard_panels import GRID_COLUMNS
+from ansible_collections.monitoring.stack.plugins.module_utils._dashboards import iter_panels
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "dashboards"))
+from check_dashboards import lint_dashboard  # noqa: E402  pylint: disable=wrong-import-position,wrong-import-order
 LIBRARY = sorted(glob.glob(os.path.join(ROOT, "roles", "grafana", "files", "dashboards", "*.yml")))
 FILTERS = FilterModule().filters()
 grafana_dashboard = FILTERS["grafana_dashboard"]
@@ -349,6 +349,14 @@ def test_bad_variable():
          "variable 'v' type")
     _bad({"title": "D", "variables": [{"name": "v", "type": "interval", "query": "1m,often"}],
           "panels": [{"title": "P", "targets": ["up"]}]}, "not a Prometheus duration")
+    _bad({"title": "D", "variables": [{"name": "v", "type": "interval", "query": "1m,30m1h"}],
+          "panels": [{"title": "P", "targets": ["up"]}]}, "'30m1h' is not a Prometheus duration")
+
+
+def test_interval_variable_takes_prometheus_durations():
+    dashboard = grafana_dashboard({"title": "D", "variables": [{"name": "v", "type": "interval", "query": "1h30m,1d"}],
+                                   "panels": [{"title": "P", "targets": ["rate(x[$v])"]}]})
+    assert dashboard_queries(dashboard) == ["rate(x[1h30m])"]
 
 
 def test_bad_datasource():
@@ -406,9 +414,10 @@ def test_dashboard_providers():
 
 
 def test_plugin_documentation_is_valid_yaml():
-    from ansible_collections.monitoring.stack.plugins.filter import dashboards  # pylint: disable=import-outside-toplevel
-    doc = yaml.safe_load(dashboards.DOCUMENTATION)
+    with open(os.path.join(ROOT, "plugins", "filter", "grafana_dashboard.yml"), encoding="utf-8") as handle:
+        sidecar = yaml.safe_load(handle)
+    doc = sidecar["DOCUMENTATION"]
     assert doc["name"] == "grafana_dashboard"
     assert set(doc["options"]) == {"_input", "datasource_uids", "datasource_variables"}
-    assert yaml.safe_load(dashboards.EXAMPLES)
-    assert "_value" in yaml.safe_load(dashboards.RETURN)
+    assert yaml.safe_load(sidecar["EXAMPLES"])
+    assert "_value" in sidecar["RETURN"]

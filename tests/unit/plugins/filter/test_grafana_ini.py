@@ -64,8 +64,11 @@ def test_empty_settings():
 
 
 def test_plugin_documentation_is_valid_yaml():
+    import os  # pylint: disable=import-outside-toplevel
     import yaml  # pylint: disable=import-outside-toplevel
     from ansible_collections.monitoring.stack.plugins.filter import grafana_ini as plugin  # pylint: disable=import-outside-toplevel
-    assert yaml.safe_load(plugin.DOCUMENTATION)["name"] == "grafana_ini"
-    assert yaml.safe_load(plugin.EXAMPLES)
-    assert "_value" in yaml.safe_load(plugin.RETURN)
+    with open(os.path.join(os.path.dirname(plugin.__file__), "grafana_ini.yml"), encoding="utf-8") as handle:
+        sidecar = yaml.safe_load(handle)
+    assert sidecar["DOCUMENTATION"]["name"] == "grafana_ini"
+    assert yaml.safe_load(sidecar["EXAMPLES"])
+    assert "_value" in sidecar["RETURN"]

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: monitoring.stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of the centralised-logs filters (plugins/filter/logs.py, module_utils/_logs.py)."""
+"""Unit tests of the centralised-logs filters (plugins/filter/logs.py, module_utils/_loki.py, _log_sources.py, _log_agents.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.monitoring.stack.plugins.filter.logs import FilterModule
-from ansible_collections.monitoring.stack.plugins.module_utils import _logs as L
+from ansible_collections.monitoring.stack.plugins.module_utils import _log_sources as S
+from ansible_collections.monitoring.stack.plugins.module_utils import _loki as L
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 FILTERS = FilterModule().filters()
@@ -146,6 +148,7 @@ def test_loki_config_s3_everywhere():
     ({"storage": "gcs"}, "storage must be filesystem or s3"),
     ({"storage": "s3"}, "bucketnames"),
     ({"retention_period": "30x"}, "not a duration"),
+    ({"retention_period": "12h1d"}, "not a duration; Prometheus durations use the units"),
     ({"retention_period": "90m"}, "whole number of hours"),
     ({"path_prefix": "loki"}, "absolute"),
     ({"unknown": 1}, "unknown setting"),
@@ -163,10 +166,14 @@ def test_loki_config_refused(settings, message):
         FILTERS["loki_config"](settings)
 
 
+def test_retention_period_is_a_prometheus_duration_in_hours():
+    assert FILTERS["loki_config"]({"retention_period": "1d12h"})["limits_config"]["retention_period"] == "36h"
+
+
 def test_retention_requires_delete_request_store():
     config = L.loki_config({})
     config["compactor"]["delete_request_store"] = ""
-    with pytest.raises(L.LogsError, match="delete_request_store"):
+    with pytest.raises(SpecError, match="delete_request_store"):
         L.check_loki_config(config)
     config["compactor"]["retention_enabled"] = False
     assert L.check_loki_config(config)
@@ -175,7 +182,7 @@ def test_retention_requires_delete_request_store():
 def test_v13_requires_tsdb():
     config = L.loki_config({})
     config["schema_config"]["configs"][0]["store"] = "boltdb-shipper"
-    with pytest.raises(L.LogsError, match="requires store tsdb"):
+    with pytest.raises(SpecError, match="requires store tsdb"):
         L.check_loki_config(config)
 
 
@@ -187,7 +194,7 @@ def test_structured_metadata_needs_v13_in_active_period():
     ]
     assert L.check_loki_config(config, today=TODAY)
     config["limits_config"]["allow_structured_metadata"] = True
-    with pytest.raises(L.LogsError, match="v13"):
+    with pytest.raises(SpecError, match="v13"):
         L.check_loki_config(config, today=TODAY)
 
 
@@ -215,7 +222,7 @@ def test_future_append_ok():
 
 @pytest.mark.parametrize("new_from", ["2026-11-23", "2026-01-01"])
 def test_append_today_or_past_refused(new_from):
-    with pytest.raises(L.LogsError, match="after today"):
+    with pytest.raises(SpecError, match="after today"):
         L.loki_schema_periods(DEPLOYED + [{"from": new_from}], DEPLOYED, TODAY)
 
 
@@ -227,13 +234,13 @@ def test_append_today_or_past_refused(new_from):
 ])
 def test_rewrite_refused(change):
     rewritten = [dict(DEPLOYED[0], **change)]
-    with pytest.raises(L.LogsError, match="rewritten"):
+    with pytest.raises(SpecError, match="rewritten"):
         L.loki_schema_periods(rewritten + [{"from": "2027-01-01"}], DEPLOYED, TODAY)
 
 
 def test_removal_refused():
     deployed = DEPLOYED + [dict(DEPLOYED[0], **{"from": "2025-06-01"})]
-    with pytest.raises(L.LogsError, match="removed"):
+    with pytest.raises(SpecError, match="removed"):
         L.loki_schema_periods(DEPLOYED, deployed, TODAY)
 
 
@@ -246,9 +253,9 @@ def test_filter_uses_real_today():
 
 
 def test_schema_periods_refuses_empty_and_bad_existing():
-    with pytest.raises(L.LogsError, match="at least one"):
+    with pytest.raises(SpecError, match="at least one"):
         L.loki_schema_periods([], None)
-    with pytest.raises(L.LogsError, match="schema_config"):
+    with pytest.raises(SpecError, match="schema_config"):
         L.loki_schema_periods(DEPLOYED, {"server": {}})
 
 
@@ -341,10 +348,10 @@ def test_postgresql_line_without_user():
 
 def test_no_unbounded_label_anywhere():
     for src in _sources():
-        assert not set(src["labels"]) & L.FORBIDDEN_LABELS
+        assert not set(src["labels"]) & S.FORBIDDEN_LABELS
         for stage in src["pipeline"]:
             if stage["type"] == "labels":
-                assert not set(stage["values"]) & L.FORBIDDEN_LABELS, src["name"]
+                assert not set(stage["values"]) & S.FORBIDDEN_LABELS, src["name"]
 
 
 def test_json_apps_keep_correlation_id_as_structured_metadata():
@@ -382,7 +389,7 @@ def test_promtail_config():
             assert len(stage) == 1 and list(stage)[0] in (
                 "regex", "json", "labels", "structured_metadata", "timestamp", "multiline")
         for static in job.get("static_configs", []):
-            assert not set(static["labels"]) & L.FORBIDDEN_LABELS
+            assert not set(static["labels"]) & S.FORBIDDEN_LABELS
     assert yaml.safe_load(yaml.safe_dump(config)) == config
 
 
@@ -475,7 +482,7 @@ def test_alloy_strings_escape_regexes():
     text = FILTERS["alloy_config"](_sources(enabled=["nginx_access"]), {})
     line = [x for x in text.splitlines() if "expression" in x][0]
     literal = line.split("=", 1)[1].strip()
-    assert json.loads(literal) == L.NGINX_COMBINED
+    assert json.loads(literal) == S.NGINX_COMBINED
 
 
 def test_alloy_and_promtail_share_the_pipeline():

@@ -13,7 +13,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.monitoring.stack.plugins.filter import rules
-from ansible_collections.monitoring.stack.plugins.module_utils._rules import SEVERITIES
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import SEVERITIES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 PACK_FILES = sorted(glob.glob(os.path.join(ROOT, "roles", "prometheus", "files", "rule_packs", "*.yml")))

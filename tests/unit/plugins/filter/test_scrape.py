@@ -10,7 +10,8 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.monitoring.stack.plugins.filter.scrape import FilterModule
-from ansible_collections.monitoring.stack.plugins.module_utils._scrape import ScrapeSpecError, merge_jobs, scrape_plan
+from ansible_collections.monitoring.stack.plugins.module_utils._scrape import merge_jobs, scrape_plan
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError
 
 FILTERS = FilterModule().filters()
 
@@ -122,16 +123,16 @@ def test_tls_config_and_referenced_files():
     ({"honor_labels": "yes"}, "honor_labels"),
 ])
 def test_bad_job_specs_name_job_and_field(change, field):
-    with pytest.raises(ScrapeSpecError) as err:
+    with pytest.raises(SpecError) as err:
         plan([dict(JOBS[0], **change)])
-    assert err.value.job == "node"
+    assert err.value.item == "node"
     assert err.value.field == field
 
 
 def test_job_needs_a_name_and_a_group():
-    with pytest.raises(ScrapeSpecError, match="needs a name"):
+    with pytest.raises(SpecError, match="needs a name"):
         plan([{"group": "x", "port": 1}])
-    with pytest.raises(ScrapeSpecError, match="inventory group"):
+    with pytest.raises(SpecError, match="inventory group"):
         plan([{"name": "x", "port": 1}])
 
 
@@ -146,7 +147,7 @@ def test_overrides_and_extra_jobs():
     assert jobs[0]["labels"] == {"a": "b"} and jobs[0]["scrape_interval"] == "5s"
     assert jobs[1] == {"name": "postgres", "group": "postgres_exporter", "port": 9999}
     assert jobs[-1]["name"] == "new"
-    with pytest.raises(ScrapeSpecError, match="no scrape job of this name"):
+    with pytest.raises(SpecError, match="no scrape job of this name"):
         merge_jobs(JOBS, {"nope": {"port": 1}})
 
 
@@ -175,7 +176,7 @@ def test_blackbox_probes_relabelled_to_the_prober():
 
 def test_blackbox_bad_probe_target():
     hostvars = dict(HOSTVARS, mon={"blackbox_exporter_targets": [{"module": "x"}]})
-    with pytest.raises(ScrapeSpecError, match="probe target"):
+    with pytest.raises(SpecError, match="probe target"):
         scrape_plan([{"name": "bb", "group": "blackbox", "port": 9115, "type": "blackbox"}], GROUPS, hostvars)
 
 
@@ -195,7 +196,7 @@ def test_remote_write_secrets_moved_to_files():
                                  "queue_config": {"max_shards": 10}}])
     assert result["remote_write"] == [{"url": "https://rw.example/api/v1/write", "queue_config": {"max_shards": 10},
                                        "basic_auth": {"username": "u", "password_file": "/etc/prometheus/secrets/remote_write-0.basic_auth"}}]
-    with pytest.raises(ScrapeSpecError, match="needs a url"):
+    with pytest.raises(SpecError, match="needs a url"):
         plan(remote_write=[{"name": "x"}])
 
 

@@ -1,12 +1,14 @@
 # Copyright: monitoring.stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of plugins/module_utils/_rules.py: PromQL scoping, alert/record/SLO builders, packs."""
+"""Unit tests of the rule builders: PromQL scoping (_promql.py), alerts and records (_rules.py), SLOs (_slo.py), packs (_rule_packs.py)."""
 
 from __future__ import annotations
 
 import pytest
 
+from ansible_collections.monitoring.stack.plugins.module_utils import _promql, _rule_packs, _slo
 from ansible_collections.monitoring.stack.plugins.module_utils import _rules as r
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError
 
 
 def ctx(**kwargs):
@@ -48,27 +50,27 @@ def test_kebab_case(name, expected):
     ('x{a="}", b=~"{"}', 'x{a="}", b=~"{", t="1"}'),
 ])
 def test_scope_expr(expr, expected):
-    assert r.Scope('t="1"').apply(expr) == expected
+    assert _promql.Scope('t="1"').apply(expr) == expected
 
 
 def test_scope_dict_selector_escapes_and_group_by_extends():
-    scope = r.Scope({"tenant_id": 'a"b'}, group_by=["env"])
+    scope = _promql.Scope({"tenant_id": 'a"b'}, group_by=["env"])
     assert scope.apply("sum by (job) (x)") == 'sum by (job, env, tenant_id) (x{tenant_id="a\\"b"})'
 
 
 def test_scope_empty_is_identity():
-    assert r.Scope().apply("sum by (job) (x)") == "sum by (job) (x)"
+    assert _promql.Scope().apply("sum by (job) (x)") == "sum by (job) (x)"
 
 
 @pytest.mark.parametrize("selector", ['tenant_id"t1"', "tenant_id=t1", 42])
 def test_bad_selector(selector):
-    with pytest.raises(r.RuleSpecError, match="selector"):
-        r.Scope(selector)
+    with pytest.raises(SpecError, match="selector"):
+        _promql.Scope(selector)
 
 
 def test_unbalanced_expression():
-    with pytest.raises(r.RuleSpecError, match="unbalanced"):
-        r.Scope('t="1"').apply('sum(x{a="1")')
+    with pytest.raises(SpecError, match="unbalanced"):
+        _promql.Scope('t="1"').apply('sum(x{a="1")')
 
 
 def test_build_alert_full():
@@ -126,21 +128,21 @@ def test_context_labels_and_params():
 ])
 def test_bad_alert_names_rule_and_field(changes, field):
     spec = alert(**changes)
-    with pytest.raises(r.RuleSpecError) as err:
+    with pytest.raises(SpecError) as err:
         r.alert_rule_groups([spec], ctx())
-    assert err.value.rule == "HighThing"
+    assert err.value.item == "HighThing"
     assert err.value.field == field
     assert "'HighThing'" in str(err.value) and repr(field) in str(err.value)
 
 
 @pytest.mark.parametrize("name", [None, "bad name", 3])
 def test_alert_name_required(name):
-    with pytest.raises(r.RuleSpecError, match="'name'"):
+    with pytest.raises(SpecError, match="'name'"):
         r.build_alert(alert(name=name), ctx())
 
 
 def test_comparison_without_threshold():
-    with pytest.raises(r.RuleSpecError, match="'threshold'"):
+    with pytest.raises(SpecError, match="'threshold'"):
         r.build_alert(alert(threshold=None, comparison="<"), ctx())
 
 
@@ -162,15 +164,15 @@ def test_records_and_groups():
     ({"record": "a:b:c", "expr": "x", "for": "5m"}, "for"),
 ])
 def test_bad_record(spec, field):
-    with pytest.raises(r.RuleSpecError) as err:
+    with pytest.raises(SpecError) as err:
         r.build_record(spec, ctx())
     assert err.value.field == field
 
 
 def test_bad_render_options():
-    with pytest.raises(r.RuleSpecError, match="runbook_base_url"):
+    with pytest.raises(SpecError, match="runbook_base_url"):
         ctx(runbook_base_url="wiki/runbooks")
-    with pytest.raises(r.RuleSpecError, match="rules"):
+    with pytest.raises(SpecError, match="rules"):
         r.alert_rule_groups({"name": "x"}, ctx())
 
 
@@ -182,7 +184,7 @@ SLO = {"name": "api-read", "objective": 99.9,
 
 def slo_rules(spec, **kwargs):
     """``(recording rules, alert rules)`` of one SLO, checking it renders to one group."""
-    (group,) = r.slo_rule_groups([spec], ctx(**kwargs))
+    (group,) = _slo.slo_rule_groups([spec], ctx(**kwargs))
     assert group["name"] == "slo-%s" % spec["name"]
     return ([rule for rule in group["rules"] if "record" in rule],
             [rule for rule in group["rules"] if "alert" in rule])
@@ -247,14 +249,14 @@ def test_slo_custom_windows_and_raw_queries():
 ])
 def test_bad_slo(changes, field):
     spec = dict(SLO, **changes)
-    with pytest.raises(r.RuleSpecError) as err:
-        r.slo_rule_groups([spec], ctx())
-    assert err.value.rule == "api-read" and err.value.field == field
+    with pytest.raises(SpecError) as err:
+        _slo.slo_rule_groups([spec], ctx())
+    assert err.value.item == "api-read" and err.value.field == field
 
 
 def test_slo_name_required():
-    with pytest.raises(r.RuleSpecError, match="'name'"):
-        r.slo_rule_groups([dict(SLO, name="Bad Name")], ctx())
+    with pytest.raises(SpecError, match="'name'"):
+        _slo.slo_rule_groups([dict(SLO, name="Bad Name")], ctx())
 
 
 # ----------------------------------------------------------------------------- packs
@@ -267,7 +269,7 @@ PACK_B = {"pack": "b", "alerts": [alert(name="BHigh", expr="b", threshold=1, lab
 
 
 def packs(**kwargs):
-    return r.rule_pack_groups([PACK_A, PACK_B], ctx(runbook_base_url="https://rb"), **kwargs)
+    return _rule_packs.rule_pack_groups([PACK_A, PACK_B], ctx(runbook_base_url="https://rb"), **kwargs)
 
 
 def test_packs_default_all_groups():
@@ -299,7 +301,7 @@ def test_packs_params_substitution():
 
 
 def test_packs_accept_mapping_and_interval():
-    groups = r.rule_pack_groups({"a": dict(PACK_A, interval="30s")}, ctx())
+    groups = _rule_packs.rule_pack_groups({"a": dict(PACK_A, interval="30s")}, ctx())
     assert groups[0]["interval"] == "30s"
 
 
@@ -315,9 +317,9 @@ def test_packs_accept_mapping_and_interval():
     ({"extra_rules": [alert(severity="high")]}, "HighThing", "severity"),
 ])
 def test_bad_pack_usage(kwargs, rule, field):
-    with pytest.raises(r.RuleSpecError) as err:
+    with pytest.raises(SpecError) as err:
         packs(**kwargs)
-    assert (err.value.rule, err.value.field) == (rule, field)
+    assert (err.value.item, err.value.field) == (rule, field)
 
 
 @pytest.mark.parametrize("pack_list, field", [
@@ -329,6 +331,6 @@ def test_bad_pack_usage(kwargs, rule, field):
     ("node", "packs"),
 ])
 def test_bad_packs(pack_list, field):
-    with pytest.raises(r.RuleSpecError) as err:
-        r.rule_pack_groups(pack_list, ctx())
+    with pytest.raises(SpecError) as err:
+        _rule_packs.rule_pack_groups(pack_list, ctx())
     assert err.value.field == field
