@@ -6,13 +6,22 @@ BIN := $(VENV)/bin
 CACHE := .cache
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Converges run under Mitogen's strategy (docs/performance.md); MITOGEN=0 runs plain Ansible.
+MITOGEN ?= 1
+ifeq ($(MITOGEN),1)
+export ANSIBLE_STRATEGY_PLUGINS = $(shell ls -d $(CURDIR)/$(VENV)/lib/python3*/site-packages/ansible_mitogen/plugins/strategy 2>/dev/null | head -n1)
+export ANSIBLE_STRATEGY := mitogen_linear
+endif
 
 # Molecule scenarios run by `make molecule`, fastest first.
-SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_exporter grafana logs prometheus backup runbooks stack
-# Test tiers of `make test`, in order: fast static and unit tiers first.
-TIERS ?= lint build unit rules dashboards sanity $(addprefix molecule-,$(SCENARIOS))
+SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_exporter grafana logs prometheus backup stack runbooks production
+# Test tiers of `make test`, in order: fast static and unit tiers first. The production scenario, the longest,
+# starts in the background once the host images and the mirror exist and runs alongside the other scenarios
+# (tests/harness/run-tiers.sh, "&tier"); it keeps its own controller cache, so nothing is unpacked twice at once.
+TIERS ?= lint build unit rules dashboards sanity test-hosts $(if $(filter production,$(SCENARIOS)),&molecule-production) \
+         $(addprefix molecule-,$(filter-out production,$(SCENARIOS)))
 
-.PHONY: help test venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards \
+.PHONY: help test test-hosts venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards \
         molecule demo demo-down bench build clean handlers
 
 help:
@@ -65,6 +74,9 @@ rules: venv collection mirror
 	$(BIN)/python tests/rules/run_promtool.py
 
 molecule: $(addprefix molecule-,$(SCENARIOS))
+# The host images, the mirror and the collection link every scenario needs, made once before scenarios run in parallel.
+test-hosts: venv collection hosts mirror
+	@echo "host images, mirror and collection are ready"
 molecule-%: venv collection hosts mirror
 	cd $(CURDIR) && $(BIN)/molecule test -s $*
 

@@ -39,12 +39,18 @@ def poll(check, timeout=60, interval=1.0, what=None):
     return value
 
 
-def get_json(host, url, auth=None, **params):
-    """GET url on the host with curl (10 s at most), params URL-encoded as the query string; the parsed JSON answer."""
+def get_json(host, url, auth=None, cacert=None, **params):
+    """GET url on the host with curl (10 s at most), params URL-encoded as the query string; the parsed JSON answer.
+
+    auth is "user:password", cacert a CA file on the host for https URLs.
+    """
     cmd, args = "curl -sf --max-time 10", []
     if auth:
         cmd += " -u %s"
         args.append(auth)
+    if cacert:
+        cmd += " --cacert %s"
+        args.append(cacert)
     if params:
         cmd += " -G" + " --data-urlencode %s" * len(params)
         args += ["%s=%s" % item for item in params.items()]

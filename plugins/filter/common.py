@@ -13,6 +13,8 @@ from ansible_collections.monitoring.stack.plugins.module_utils._common import (
     web_config,
     web_config_for_check,
 )
+from ansible_collections.monitoring.stack.plugins.module_utils._endpoints import local_api
+from ansible_collections.monitoring.stack.plugins.module_utils._tls import site_tls_problems
 from ansible_collections.monitoring.stack.plugins.plugin_utils._filter import filter_map
 
 
@@ -27,4 +29,6 @@ class FilterModule:
             "web_config": web_config,
             "go_arch": go_arch,
             "web_config_for_check": web_config_for_check,
+            "local_api": local_api,
+            "site_tls_problems": site_tls_problems,
         })

@@ -45,6 +45,7 @@ DEFAULTS = {
     "binary_path": "",
     "config_dir": "",
     "web": None,
+    "site_tls": False,        # serve HTTPS with monitoring_stack_tls without an exporter-toolkit web config
     "exec_args": [],
     "environment_file": "",
     "read_write_paths": [],
@@ -117,8 +118,40 @@ def _check(desc):
             raise CommonError("%s: a web config needs config_dir" % name)
 
 
+TLS_KEYS = ("ca_file", "cert_file", "key_file", "min_version")
+
+
+def site_tls(tls, config_dir):
+    """The web TLS of a daemon from the collection-wide ``monitoring_stack_tls``.
+
+    ``tls`` holds controller paths (``ca_file``, ``cert_file``, ``key_file``; ``min_version``
+    optional). Returns ``(tls_server_config, tls_files, ca_path)``: the files go to
+    ``<config_dir>/tls/`` (the key 0640 root:<group>), ``ca_path`` is where the CA lands on the
+    host, for the daemon's own clients (Prometheus scraping, Grafana datasources, hooks).
+    """
+    if not tls:
+        return {}, [], ""
+    if not isinstance(tls, dict):
+        raise CommonError("monitoring_stack_tls must be a dict of %s, got %r" % (", ".join(TLS_KEYS), tls))
+    unknown = sorted(set(tls) - set(TLS_KEYS))
+    if unknown:
+        raise CommonError("monitoring_stack_tls: unknown key(s) %s%s" % (
+            ", ".join(unknown), _suggest(unknown[0], TLS_KEYS)))
+    missing = [key for key in ("ca_file", "cert_file", "key_file") if not tls.get(key)]
+    if missing:
+        raise CommonError("monitoring_stack_tls needs %s (controller paths of the CA certificate, this host's "
+                          "certificate and its key)" % ", ".join(missing))
+    base = posixpath.join(config_dir, "tls")
+    server = {"cert_file": base + "/server.crt", "key_file": base + "/server.key",
+              "min_version": tls.get("min_version") or "TLS12"}
+    files = [{"src": tls["ca_file"], "dest": base + "/ca.crt", "secret": False},
+             {"src": tls["cert_file"], "dest": base + "/server.crt", "secret": False},
+             {"src": tls["key_file"], "dest": base + "/server.key", "secret": True}]
+    return server, files, base + "/ca.crt"
+
+
 def daemon_plan(descriptor, architecture="", binary_dir="/usr/local/bin", cache_dir="", mirror_url="",
-                require_archive=True):
+                require_archive=True, tls=None):
     """Return the descriptor with defaults filled in and the derived values added.
 
     Derived keys: ``role``, ``group``, ``binary`` (the daemon's path on the host for the
@@ -126,6 +159,10 @@ def daemon_plan(descriptor, architecture="", binary_dir="/usr/local/bin", cache_
     ``arch``, ``archive_name``, ``archive_checksum``, ``download_url``, ``unpack_dir``,
     ``copies`` (``[{src, dest}]`` controller -> host), ``ready_host``/``ready_port`` (from
     ``listen``) and ``handlers`` (``restart``/``reload`` handler names).
+
+    ``tls`` is ``monitoring_stack_tls``: a daemon with a web config and no TLS of its own serves
+    HTTPS with the site's certificate (see ``site_tls``); ``ca_file`` is then the CA's path on the
+    host, else empty.
 
     With ``require_archive=False`` (the handlers, which need only the unit and its port) the
     archive values are left empty instead of failing for a missing architecture or checksum.
@@ -139,6 +176,21 @@ def daemon_plan(descriptor, architecture="", binary_dir="/usr/local/bin", cache_
     desc["role"] = desc["role"] or name
     desc["group"] = desc["group"] or desc["user"]
     desc["handlers"] = {"restart": "Restart %s" % name, "reload": "Reload %s" % name}
+    desc["ca_file"] = ""
+    desc["tls_server"] = {}
+    desc["tls_files"] = []
+    web = desc["web"]
+    if tls and (web is not None or desc["site_tls"]):
+        if not desc["config_dir"]:
+            raise CommonError("%s: site TLS needs config_dir" % name)
+        server, files, ca_path = site_tls(tls, desc["config_dir"])
+        desc["ca_file"] = ca_path
+        desc["directories"] = list(desc["directories"]) + [{"path": posixpath.dirname(ca_path), "mode": "0750"}]
+        if web is None:
+            # The role puts tls_server (cert_file, key_file, min_version) into its own config.
+            desc["tls_server"], desc["tls_files"] = server, files
+        elif not web.get("tls") and not web.get("tls_files"):
+            desc["web"] = dict(web, tls=server, tls_files=files)
     if desc["listen"]:
         desc["ready_host"], desc["ready_port"] = listen_parts(desc["listen"])
     else:

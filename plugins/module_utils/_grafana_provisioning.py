@@ -9,44 +9,204 @@ import copy
 import re
 
 from ansible_collections.monitoring.stack.plugins.module_utils._dashboards import UID_RE
+# The inventory readers of the scrape plan: a host's variable, the port of a listen address, the route prefix
+# of an external URL (one copy, shared with the Prometheus scrape targets).
+from ansible_collections.monitoring.stack.plugins.module_utils._scrape import _hostvar, _join_host_port, _port_of, route_prefix
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError, unknown_keys_text
 
 _INI_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
-DATASOURCE_SOURCE_KEYS = frozenset(("name", "type", "uid", "group", "port", "scheme", "path", "is_default", "json_data"))
+DATASOURCE_SOURCE_KEYS = frozenset(("name", "type", "uid", "group", "role", "port", "port_var", "scheme", "path",
+                                    "basic_auth_user", "is_default", "json_data"))
+# The user Grafana logs in with where the target has <role>_basic_auth_users.
+DEFAULT_BASIC_AUTH_USER = "grafana"
+# The header that names the Loki tenant of a request.
+TENANT_HEADER = "X-Scope-OrgID"
+# Loki tenant IDs: up to 150 of [A-Za-z0-9!._*'()-], neither "." nor "..".
+_TENANT = re.compile(r"^[A-Za-z0-9!._*'()-]{1,150}$")
+_UID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_HEADER_NAME = re.compile(r"^httpHeaderName([1-9][0-9]*)$")
+_PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 
 
-def datasources_from_groups(sources, groups, hostvars=None):
+# --------------------------------------------------------------------------- datasources
+
+
+def _truthy(value):
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1"))
+
+
+def check_tenants(tenants):
+    """The Loki tenants as a list without repeats; SpecError for one that is not a Loki tenant ID."""
+    if tenants is None:
+        return []
+    if not isinstance(tenants, (list, tuple)):
+        raise SpecError("tenants must be a list of Loki tenant IDs, got %r" % (tenants,))
+    result = []
+    for tenant in tenants:
+        if not isinstance(tenant, str) or not _TENANT.match(tenant) or tenant in (".", ".."):
+            raise SpecError("Loki tenant %r is not a tenant ID: 1-150 characters of letters, digits and !-_.*'() "
+                            "(neither '.' nor '..')" % (tenant,))
+        if tenant not in result:
+            result.append(tenant)
+    return result
+
+
+def check_ca_cert(ca_cert):
+    """The CA certificate as PEM text (``""`` for none); SpecError for anything else, such as a path."""
+    if ca_cert in (None, ""):
+        return ""
+    if not isinstance(ca_cert, str) or _PEM_CERTIFICATE not in ca_cert:
+        what = "a %d-character text without %s" % (len(ca_cert), _PEM_CERTIFICATE) if isinstance(ca_cert, str) else \
+            type(ca_cert).__name__
+        raise SpecError("ca_cert must be the PEM text of the CA certificate (lookup('ansible.builtin.file', path)), "
+                        "got %s" % what)
+    return ca_cert.strip() + "\n"
+
+
+def tenant_uid(uid, tenant):
+    """The uid of a datasource's per-tenant copy: ``<uid>-<tenant>``, other characters as ``-``, at most 40."""
+    return _UID_UNSAFE.sub("-", "%s-%s" % (uid, tenant))[:40]
+
+
+def datasource_headers(datasource):
+    """``{header: value}`` of the custom HTTP headers of a datasource (jsonData.httpHeaderNameN, secureJsonData)."""
+    json_data = datasource.get("jsonData") or {}
+    secure = datasource.get("secureJsonData") or {}
+    slots = sorted((int(m.group(1)), str(name)) for key, name in json_data.items()
+                   for m in [_HEADER_NAME.match(str(key))] if m and name)
+    return {name: str(secure.get("httpHeaderValue%d" % slot, "")) for slot, name in slots}
+
+
+def _set_header(entry, name, value):
+    """Set a custom header of a datasource entry (the slot of a header of that name, else the next free one)."""
+    json_data = entry.setdefault("jsonData", {})
+    slots = {int(m.group(1)): str(v) for k, v in json_data.items() for m in [_HEADER_NAME.match(str(k))] if m}
+    slot = next((n for n, v in sorted(slots.items()) if v.lower() == name.lower()), None)
+    if slot is None:
+        slot = next(n for n in range(1, len(slots) + 2) if n not in slots)
+    json_data["httpHeaderName%d" % slot] = name
+    entry.setdefault("secureJsonData", {})["httpHeaderValue%d" % slot] = value
+
+
+def _check_source(index, source):
+    if not isinstance(source, dict):
+        raise SpecError("datasource source %d must be a mapping, got %r" % (index, source))
+    unknown = unknown_keys_text(source, DATASOURCE_SOURCE_KEYS)
+    if unknown:
+        raise SpecError("datasource source %d has %s" % (index, unknown))
+    for key in ("name", "type", "uid", "group"):
+        if not isinstance(source.get(key), str) or not source[key]:
+            raise SpecError("datasource source %d needs a non-empty string %r" % (index, key))
+    if not UID_RE.match(source["uid"]):
+        raise SpecError("datasource source %r: uid %r must be 1-40 characters of [A-Za-z0-9_-]"
+                        % (source["name"], source["uid"]))
+    for key in ("role", "port_var", "basic_auth_user", "path"):
+        if source.get(key) is not None and not isinstance(source[key], str):
+            raise SpecError("datasource source %r: %s must be a string, got %r" % (source["name"], key, source[key]))
+    if source.get("scheme") not in (None, "http", "https"):
+        raise SpecError("datasource source %r: scheme must be http or https, got %r" % (source["name"], source["scheme"]))
+
+
+def source_target(source, groups):
+    """``(host, role)`` of a source: the first host of its group (None when the group is empty or missing)."""
+    hosts = list((groups or {}).get(source.get("group")) or [])
+    return (hosts[0] if hosts else None), (source.get("role") or source.get("group"))
+
+
+def serves_tls(hostvars, host, role):
+    """True when ``host`` serves ``role`` over HTTPS: the site TLS (monitoring_stack_tls) or <role>_tls has a cert_file."""
+    for key in ("monitoring_stack_tls", role + "_tls"):
+        tls = _hostvar(hostvars, host, key, {})
+        if isinstance(tls, dict) and tls.get("cert_file"):
+            return True
+    return False
+
+
+def loki_auth_enabled(hostvars, host, role):
+    """True when the Loki on ``host`` needs a tenant with every request (<role>_auth_enabled)."""
+    return _truthy(_hostvar(hostvars, host, role + "_auth_enabled", False))
+
+
+def _url(source, host, role, hostvars):
+    name = source["name"]
+    scheme = source.get("scheme") or ("https" if serves_tls(hostvars, host, role) else "http")
+    port = _port_of(_hostvar(hostvars, host, source["port_var"])) if source.get("port_var") else None
+    port = port or _port_of(source.get("port", 80))
+    if not port or not 0 < port < 65536:
+        raise SpecError("datasource source %r: port must be a port number 1-65535, got %r" % (name, source.get("port")))
+    if source.get("path") is not None:
+        path = source["path"].strip("/")
+        path = "/" + path if path else ""
+    else:
+        var = role + "_external_url"
+        path = route_prefix("datasource %r: %s of %s" % (name, var, host), _hostvar(hostvars, host, var))
+    address = str(_hostvar(hostvars, host, "ansible_host") or host)
+    return scheme, "%s://%s%s" % (scheme, _join_host_port(address, port), path)
+
+
+def _basic_auth(source, host, role, hostvars):
+    """``(user, password)`` Grafana logs in with, or None when the target has no <role>_basic_auth_users."""
+    var = role + "_basic_auth_users"
+    users = _hostvar(hostvars, host, var, {})
+    if not users:
+        return None
+    if not isinstance(users, dict):
+        raise SpecError("datasource %r: %s of %s must map user names to passwords" % (source["name"], var, host))
+    user = source.get("basic_auth_user") or DEFAULT_BASIC_AUTH_USER
+    if user not in users:
+        raise SpecError("datasource %r: %s of %s has no user %r, which Grafana logs in with: add it there (vault its "
+                        "password), or set basic_auth_user of the source to one of: %s"
+                        % (source["name"], var, host, user, ", ".join(sorted(str(u) for u in users))))
+    if users[user] in (None, ""):
+        raise SpecError("datasource %r: user %r of %s of %s has an empty password" % (source["name"], user, var, host))
+    return user, str(users[user])
+
+
+def _per_tenant(entry, source, host, role, tenants):
+    """One copy of a Loki entry per tenant, each sending its X-Scope-OrgID."""
+    if not tenants:
+        raise SpecError("datasource %r: %s_auth_enabled is true on %s, so every Loki query needs a tenant "
+                        "(X-Scope-OrgID), but there is none: set log_shipper_tenant_id on the log shippers "
+                        "(or pass the tenants)" % (source["name"], role, host))
+    copies = []
+    seen = {}
+    for index, tenant in enumerate(tenants):
+        tenant_entry = copy.deepcopy(entry)
+        tenant_entry["name"] = "%s (%s)" % (entry["name"], tenant)
+        tenant_entry["uid"] = tenant_uid(entry["uid"], tenant)
+        tenant_entry["isDefault"] = entry["isDefault"] and index == 0
+        if tenant_entry["uid"] in seen:
+            raise SpecError("datasource %r: tenants %r and %r give the same uid %r: shorten the source's uid or the "
+                            "tenant IDs" % (source["name"], seen[tenant_entry["uid"]], tenant, tenant_entry["uid"]))
+        seen[tenant_entry["uid"]] = tenant
+        _set_header(tenant_entry, TENANT_HEADER, tenant)
+        copies.append(tenant_entry)
+    return copies
+
+
+def datasources_from_groups(sources, groups, hostvars=None, ca_cert="", tenants=None):
     """Grafana datasource entries for every source whose inventory group exists and has hosts.
 
-    ``sources`` is a list of ``{name, type, uid, group, port, scheme, path, is_default, json_data}``.
-    The URL points at the first host of the group (its ``ansible_host`` when ``hostvars`` has one).
+    ``sources`` is a list of ``{name, type, uid, group, role, port, port_var, scheme, path, basic_auth_user,
+    is_default, json_data}``. Each entry follows the first host of its group, read in ``hostvars`` (which hold
+    the inventory's variables, not the role defaults: those are the source's ``port``, ``scheme``, ``path``):
+    its ``ansible_host``, the port of ``<port_var>``, https when it has ``monitoring_stack_tls`` or
+    ``<role>_tls`` with a ``cert_file`` (``role`` defaults to the group), the path of ``<role>_external_url``,
+    basic auth as ``basic_auth_user`` (``grafana``) when it has ``<role>_basic_auth_users``. An https entry
+    trusts ``ca_cert`` (PEM) when given. A Loki whose ``<role>_auth_enabled`` is true gets one entry per
+    tenant of ``tenants``, named ``<name> (<tenant>)`` with the uid ``<uid>-<tenant>``.
     """
     if not isinstance(sources, list):
         raise SpecError("datasource sources must be a list, got %s" % type(sources).__name__)
+    ca_cert = check_ca_cert(ca_cert)
+    tenants = check_tenants(tenants)
     result = []
     for index, source in enumerate(sources):
-        if not isinstance(source, dict):
-            raise SpecError("datasource source %d must be a mapping, got %r" % (index, source))
-        unknown = unknown_keys_text(source, DATASOURCE_SOURCE_KEYS)
-        if unknown:
-            raise SpecError("datasource source %d has %s" % (index, unknown))
-        for key in ("name", "type", "uid", "group"):
-            if not isinstance(source.get(key), str) or not source[key]:
-                raise SpecError("datasource source %d needs a non-empty string %r" % (index, key))
-        if not UID_RE.match(source["uid"]):
-            raise SpecError("datasource source %r: uid %r must be 1-40 characters of [A-Za-z0-9_-]"
-                            % (source["name"], source["uid"]))
-        hosts = list((groups or {}).get(source["group"]) or [])
-        if not hosts:
+        _check_source(index, source)
+        host, role = source_target(source, groups)
+        if host is None:
             continue
-        host = hosts[0]
-        address = host
-        if hostvars is not None:
-            try:
-                address = hostvars[host].get("ansible_host", host)
-            except (KeyError, AttributeError, TypeError):
-                address = host
-        url = "%s://%s:%s%s" % (source.get("scheme", "http"), address, source.get("port", 80), source.get("path", ""))
+        scheme, url = _url(source, host, role, hostvars)
         entry = {
             "name": source["name"],
             "type": source["type"],
@@ -56,9 +216,24 @@ def datasources_from_groups(sources, groups, hostvars=None):
             "isDefault": bool(source.get("is_default", False)),
             "editable": False,
         }
-        if source.get("json_data"):
-            entry["jsonData"] = copy.deepcopy(source["json_data"])
-        result.append(entry)
+        json_data = copy.deepcopy(source.get("json_data") or {})
+        secure = {}
+        login = _basic_auth(source, host, role, hostvars)
+        if login:
+            entry["basicAuth"] = True
+            entry["basicAuthUser"] = login[0]
+            secure["basicAuthPassword"] = login[1]
+        if scheme == "https" and ca_cert:
+            json_data["tlsAuthWithCACert"] = True
+            secure["tlsCACert"] = ca_cert
+        if json_data:
+            entry["jsonData"] = json_data
+        if secure:
+            entry["secureJsonData"] = secure
+        if source["type"] == "loki" and loki_auth_enabled(hostvars, host, role):
+            result.extend(_per_tenant(entry, source, host, role, tenants))
+        else:
+            result.append(entry)
     return result
 
 

@@ -22,6 +22,7 @@ AGENT_DEFAULTS = {
     "basic_auth_username": "",
     "basic_auth_password": "",
     "basic_auth_password_file": "",
+    "ca_file": "",
     "http_listen_address": "127.0.0.1",
     "http_listen_port": 9080,
     "positions_file": "/var/lib/promtail/positions.yaml",
@@ -105,6 +106,8 @@ def promtail_config(sources, settings=None):
         elif s["basic_auth_password"]:
             auth["password"] = s["basic_auth_password"]
         client["basic_auth"] = auth
+    if s["ca_file"]:
+        client["tls_config"] = {"ca_file": s["ca_file"]}
     if s["external_labels"]:
         client["external_labels"] = dict(s["external_labels"])
     scrape = []
@@ -235,6 +238,11 @@ def alloy_config(sources, settings=None):
             out.append("      password_file = %s" % _q(s["basic_auth_password_file"]))
         elif s["basic_auth_password"]:
             out.append("      password = %s" % _q(s["basic_auth_password"]))
+        out.append("    }")
+    if s["ca_file"]:
+        out.append("")
+        out.append("    tls_config {")
+        out.append("      ca_file = %s" % _q(s["ca_file"]))
         out.append("    }")
     out.append("  }")
     if s["external_labels"]:

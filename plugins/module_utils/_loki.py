@@ -56,6 +56,7 @@ def _today(today=None):
 LOKI_DEFAULTS = {
     "http_listen_address": "",
     "http_listen_port": 3100,
+    "http_tls": {},
     "grpc_listen_address": "127.0.0.1",
     "grpc_listen_port": 9096,
     "log_level": "info",
@@ -267,6 +268,11 @@ def loki_config(settings=None):
     }
     if s["http_listen_address"]:
         config["server"]["http_listen_address"] = s["http_listen_address"]
+    if s["http_tls"]:
+        tls = s["http_tls"]
+        if not isinstance(tls, dict) or not tls.get("cert_file") or not tls.get("key_file"):
+            raise SpecError("loki http_tls needs cert_file and key_file, got %r" % (tls,))
+        config["server"]["http_tls_config"] = {"cert_file": tls["cert_file"], "key_file": tls["key_file"]}
     if s["grpc_listen_address"]:
         config["server"]["grpc_listen_address"] = s["grpc_listen_address"]
     if s["max_query_lookback"]:

@@ -24,10 +24,10 @@ from ansible_collections.monitoring.stack.plugins.module_utils._spec import (
     check_labels,
 )
 
-JOB_KEYS = ("name", "group", "port", "port_var", "metrics_path", "scheme", "basic_auth", "authorization", "tls",
+JOB_KEYS = ("name", "group", "port", "port_var", "path_var", "metrics_path", "scheme", "basic_auth", "authorization", "tls",
             "labels", "scrape_interval", "scrape_timeout", "honor_labels", "params", "type", "module",
             "targets_var", "targets", "enabled", "rule_packs", "relabel_configs", "metric_relabel_configs")
-ALERTMANAGER_KEYS = ("group", "port", "port_var", "scheme", "path_prefix", "basic_auth", "authorization", "tls",
+ALERTMANAGER_KEYS = ("group", "port", "port_var", "path_var", "scheme", "path_prefix", "basic_auth", "authorization", "tls",
                      "timeout", "api_version", "targets", "enabled")
 TLS_KEYS = ("ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version", "max_version")
 TLS_FILE_KEYS = ("ca_file", "cert_file", "key_file")
@@ -35,6 +35,8 @@ TLS_VERSIONS = ("TLS12", "TLS13")
 BASIC_AUTH_KEYS = ("username", "password", "password_file")
 AUTHORIZATION_KEYS = ("type", "credentials", "credentials_file")
 JOB_TYPES = ("exporter", "blackbox")
+# Keys of scrape_plan's ``defaults``: what every job and the alertmanagers take unless they set it.
+DEFAULT_KEYS = ("scheme", "tls", "basic_auth", "authorization")
 
 # Hostvars read from the target hosts.
 ADDRESS_VAR = "prometheus_target_address"
@@ -102,6 +104,22 @@ def host_address(hostvars, host):
     """The address Prometheus uses for a host: prometheus_target_address, ansible_host, or the inventory name."""
     address = _hostvar(hostvars, host, ADDRESS_VAR) or _hostvar(hostvars, host, "ansible_host") or host
     return str(address)
+
+
+def route_prefix(owner, url):
+    """The path of an external URL (``https://mon1/prometheus/`` -> ``/prometheus``), ``""`` for none."""
+    if not url:
+        return ""
+    url = str(url)
+    match = re.match(r"^(https?)://[^/?#]+(?P<path>/[^?#]*)?$", url)
+    if not match:
+        raise SpecError("%s: external URL %r has no http:// or https:// scheme and host" % (owner, url))
+    return (match.group("path") or "").rstrip("/")
+
+
+def _target_prefix(job, spec, hostvars, host):
+    var = spec.get("path_var")
+    return route_prefix("%s: %s of %s" % (job, var, host), _hostvar(hostvars, host, var)) if var else ""
 
 
 def _join_host_port(address, port):
@@ -225,9 +243,14 @@ def _job_port(job, spec, hostvars, host):
 
 def _exporter_groups(job, spec, groups, hostvars, labels):
     target_groups = []
+    metrics_path = str(spec.get("metrics_path") or "/metrics")
     for host in _group_hosts(groups, spec.get("group")):
         address = _join_host_port(host_address(hostvars, host), _job_port(job, spec, hostvars, host))
         host_labels = dict(labels, **_check_labels(job, "%s.%s" % (host, HOST_LABELS_VAR), _hostvar(hostvars, host, HOST_LABELS_VAR)))
+        prefix = _target_prefix(job, spec, hostvars, host)
+        if prefix:
+            # The target serves under its route prefix (the path of its external URL).
+            host_labels["__metrics_path__"] = prefix + metrics_path
         target_groups.append({"targets": [address], "labels": dict(sorted(host_labels.items()))})
     for target in spec.get("targets") or []:
         target_groups.append({"targets": [str(target)], "labels": dict(sorted(labels.items()))})
@@ -300,6 +323,29 @@ def _scrape_config(job, spec, file_sd_dir, secrets):
     return config
 
 
+def _check_defaults(defaults):
+    if not defaults:
+        return {}
+    if not isinstance(defaults, dict):
+        raise _error("<defaults>", "defaults", "expected a mapping of %s" % ", ".join(DEFAULT_KEYS))
+    _check_keys("<defaults>", defaults, DEFAULT_KEYS, "defaults")
+    return defaults
+
+
+def _with_defaults(spec, defaults):
+    if not defaults or not isinstance(spec, dict):
+        return spec
+    result = dict(spec)
+    for key, value in defaults.items():
+        if key in ("basic_auth", "authorization") and (spec.get("basic_auth") or spec.get("authorization")):
+            continue
+        if key == "tls" and isinstance(spec.get("tls"), dict):
+            result["tls"] = dict(value, **spec["tls"])
+        elif spec.get(key) in (None, "", {}):
+            result[key] = value
+    return result
+
+
 def _rule_packs(job, spec):
     packs = spec.get("rule_packs") or {}
     if isinstance(packs, list):
@@ -320,8 +366,14 @@ def _alerting(spec, groups, hostvars, secrets):
         return None
     config = {"scheme": _check_scheme("alertmanagers", spec.get("scheme") or "http"),
               "api_version": str(spec.get("api_version") or "v2")}
-    if spec.get("path_prefix"):
-        config["path_prefix"] = str(spec["path_prefix"])
+    hosts = _group_hosts(groups, spec.get("group"))
+    prefixes = sorted({_target_prefix("alertmanagers", spec, hostvars, host) for host in hosts})
+    if len(prefixes) > 1:
+        raise _error("alertmanagers", "path_var", "the hosts of group %s serve under different route prefixes "
+                     "(%s): give them one external URL path" % (spec.get("group"), ", ".join(prefixes)))
+    path_prefix = spec.get("path_prefix") or (prefixes[0] if prefixes else "")
+    if path_prefix:
+        config["path_prefix"] = str(path_prefix)
     if spec.get("timeout"):
         config["timeout"] = _check_duration("alertmanagers", "timeout", spec["timeout"])
     secrets.http_auth("alertmanagers", spec, config)
@@ -346,18 +398,22 @@ def _remote_write(entries, secrets):
 
 
 def scrape_plan(jobs, groups, hostvars, file_sd_dir="/etc/prometheus/file_sd", secrets_dir="/etc/prometheus/secrets",
-                overrides=None, extra=None, alertmanagers=None, remote_write=None, keep_empty=False):
+                overrides=None, extra=None, alertmanagers=None, remote_write=None, keep_empty=False, defaults=None):
     """Build the scrape, alerting and remote_write parts of prometheus.yml from job specs and the inventory.
 
     Returns ``{scrape_configs, file_sd, alerting, remote_write, secrets, tls_files, active_jobs, rule_packs}``.
     A job whose group has no host (and no static targets) is left out, unless ``keep_empty``.
+    ``defaults`` ({scheme, tls, basic_auth, authorization}) apply to every job and to the
+    alertmanagers where they do not set the key (authorization and basic_auth count as one).
     """
+    defaults = _check_defaults(defaults)
     secrets = Secrets(secrets_dir)
     scrape_configs = []
     file_sd = {}
     active = []
     rule_packs = {}
     for spec in merge_jobs(jobs, overrides, extra):
+        spec = _with_defaults(spec, defaults)
         job = spec["name"]
         _check_keys(job, spec, JOB_KEYS)
         if spec.get("enabled") is False:
@@ -383,7 +439,8 @@ def scrape_plan(jobs, groups, hostvars, file_sd_dir="/etc/prometheus/file_sd", s
     return {
         "scrape_configs": scrape_configs,
         "file_sd": file_sd,
-        "alerting": _alerting(alertmanagers, groups, hostvars, secrets),
+        "alerting": _alerting(_with_defaults(alertmanagers, defaults) if alertmanagers else alertmanagers,
+                              groups, hostvars, secrets),
         "remote_write": _remote_write(remote_write or [], secrets),
         "secrets": secrets.files,
         "tls_files": secrets.tls_files,

@@ -11,6 +11,8 @@ export PATH=$REPO/.venv/bin:$PATH
 export LAB_PREFIX=${LAB_PREFIX:-}
 TARGETS_TIMEOUT=${DEMO_TARGETS_TIMEOUT:-180}
 INV=inventories/lab/hosts.yml
+# The lab's scrape user and password (inventories/lab/group_vars/all.yml), printed at the end.
+LAB_AUTH=prometheus:lab-scrape-password
 PLAY=(.venv/bin/ansible-playbook -i "$INV" -e "monitoring_stack_project_dir=$REPO")
 
 bash tests/harness/lab.sh up
@@ -26,11 +28,13 @@ sed -n '/PLAY RECAP/,/^$/p' /tmp/demo-site.$$.log; rm -f /tmp/demo-site.$$.log
 
 echo "[demo] waiting up to ${TARGETS_TIMEOUT}s until Prometheus reports every target up"
 docker exec "${LAB_PREFIX}lab-mon" python3 -c '
-import json, sys, time, urllib.request
+import base64, json, sys, time, urllib.request
 deadline = time.time() + int(sys.argv[1])
+request = urllib.request.Request("http://127.0.0.1:9090/api/v1/targets?state=active",
+                                 headers={"Authorization": "Basic " + base64.b64encode(sys.argv[2].encode()).decode()})
 while True:
     try:
-        data = json.load(urllib.request.urlopen("http://127.0.0.1:9090/api/v1/targets?state=active", timeout=5))
+        data = json.load(urllib.request.urlopen(request, timeout=5))
         targets = data["data"]["activeTargets"]
     except Exception as exc:
         targets, error = [], exc
@@ -44,7 +48,7 @@ while True:
         print("[demo] not every target came up in time (%d targets, %d down)" % (len(targets), len(down)))
         sys.exit(1)
     time.sleep(2)
-' "$TARGETS_TIMEOUT" || targets_rc=$?
+' "$TARGETS_TIMEOUT" "$LAB_AUTH" || targets_rc=$?
 
 echo "[demo] running the pg_postgres backup on lab-db now (playbooks/runbooks/backup_now.yml)"
 "${PLAY[@]}" playbooks/runbooks/backup_now.yml -e backup_now_hosts=lab-db -e backup_now_job=pg_postgres \
@@ -57,6 +61,9 @@ cat <<TXT
 Grafana, Loki and Promtail run in "binary" mode without a binary in the lab (no registry reachable
 from this machine carries them): their users, directories, configs and units are in place, the
 services are not started. Everything else runs from the Debian-built binaries of .cache/mirror.
+
+Every endpoint of the lab asks for basic auth (secure by default, as in production):
+  user ${LAB_AUTH%%:*}   password ${LAB_AUTH#*:}   (inventories/lab/group_vars/all.yml)
 
 Try the runbooks (docs/runbooks.md), e.g.:
   .venv/bin/ansible-playbook -i $INV playbooks/runbooks/health.yml

@@ -13,17 +13,19 @@ import os
 import subprocess
 import sys
 
+# The lab's scrape user (inventories/lab/group_vars/all.yml): every endpoint of the lab asks for it.
+LAB_AUTH = "prometheus:lab-scrape-password"
 # component: (inventory group, systemd unit, port, path, basic-auth user:password or None)
 COMPONENTS = {
-    "node_exporter": ("node_exporter", "node_exporter", 9100, "/metrics", "prometheus:lab-scrape-password"),
-    "postgres_exporter": ("postgres_exporter", "postgres_exporter", 9187, "/metrics", None),
-    "nginx_exporter": ("nginx_exporter", "nginx_exporter", 9113, "/metrics", None),
-    "nginx_log_exporter": ("nginx_log_exporter", "nginx_log_exporter", 9114, "/metrics", None),
+    "node_exporter": ("node_exporter", "node_exporter", 9100, "/metrics", LAB_AUTH),
+    "postgres_exporter": ("postgres_exporter", "postgres_exporter", 9187, "/metrics", LAB_AUTH),
+    "nginx_exporter": ("nginx_exporter", "nginx_exporter", 9113, "/metrics", LAB_AUTH),
+    "nginx_log_exporter": ("nginx_log_exporter", "nginx_log_exporter", 9114, "/metrics", LAB_AUTH),
     "cadvisor": ("cadvisor", "cadvisor", 8080, "/healthz", None),
-    "blackbox_exporter": ("blackbox_exporter", "blackbox_exporter", 9115, "/-/healthy", None),
-    "pushgateway": ("pushgateway", "pushgateway", 9091, "/-/ready", None),
-    "alertmanager": ("alertmanager", "alertmanager", 9093, "/-/ready", None),
-    "prometheus": ("prometheus", "prometheus", 9090, "/-/ready", None),
+    "blackbox_exporter": ("blackbox_exporter", "blackbox_exporter", 9115, "/-/healthy", LAB_AUTH),
+    "pushgateway": ("pushgateway", "pushgateway", 9091, "/-/ready", LAB_AUTH),
+    "alertmanager": ("alertmanager", "alertmanager", 9093, "/-/ready", LAB_AUTH),
+    "prometheus": ("prometheus", "prometheus", 9090, "/-/ready", LAB_AUTH),
     # The unit is grafana (archive/binary install) or grafana-server (distribution package).
     "grafana": ("grafana", "grafana|grafana-server", 3000, "/api/health", None),
     "loki": ("loki", "loki", 3100, "/ready", None),

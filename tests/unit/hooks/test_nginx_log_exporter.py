@@ -255,3 +255,29 @@ def test_http_server_serves_metrics():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _hashed(password, salt="s4lt"):
+    import hashlib  # pylint: disable=import-outside-toplevel
+    return "%s$%s" % (salt, hashlib.sha256((salt + password).encode()).hexdigest())
+
+
+def test_basic_auth_users_are_checked_against_salted_hashes():
+    import base64  # pylint: disable=import-outside-toplevel
+    users = {"prometheus": _hashed("scrape-pw")}
+    header = "Basic " + base64.b64encode(b"prometheus:scrape-pw").decode()
+    assert NLE.authorized(header, users)
+    assert not NLE.authorized("Basic " + base64.b64encode(b"prometheus:wrong").decode(), users)
+    assert not NLE.authorized("Basic " + base64.b64encode(b"nobody:scrape-pw").decode(), users)
+    assert not NLE.authorized(None, users) and not NLE.authorized("Bearer x", users)
+    assert NLE.authorized(None, {})
+
+
+@pytest.mark.parametrize("change", [
+    {"tls": {"cert_file": "/a"}},
+    {"tls": {"cert_file": "/a", "key_file": "/b", "ca": "/c"}},
+    {"basic_auth_users": {"prometheus": "plain-password"}},
+])
+def test_bad_tls_or_users_are_refused(change):
+    with pytest.raises(NLE.ConfigError):
+        NLE.load_config(dict({"rules": RULES}, **change))

@@ -230,3 +230,80 @@ def test_promtool_accepts_the_built_config(tmp_path):
     proc = subprocess.run([PROMTOOL, "check", "config", str(path)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "WARNING" not in proc.stdout + proc.stderr
+
+
+SECURE_HOSTVARS = {
+    "mon1": {"prometheus_external_url": "https://mon1.example.org/prometheus/",
+             "alertmanager_external_url": "https://mon1.example.org/alertmanager/"},
+    "mon2": {"prometheus_external_url": "https://mon2.example.org/prometheus",
+             "alertmanager_external_url": "https://mon2.example.org/alertmanager/"},
+    "db1": {},
+}
+SECURE_GROUPS = {"prometheus": ["mon1", "mon2"], "alertmanager": ["mon1", "mon2"], "node_exporter": ["mon1", "db1"]}
+SECURE_JOBS = [
+    {"name": "prometheus", "group": "prometheus", "port": 9090, "path_var": "prometheus_external_url"},
+    {"name": "node", "group": "node_exporter", "port": 9100, "scheme": "http"},
+]
+SECURE_DEFAULTS = {"scheme": "https", "tls": {"ca_file": "/etc/prometheus/tls/ca.crt"},
+                   "basic_auth": {"username": "prometheus", "password": "scrape-pw"}}
+
+
+def secure_plan(**kwargs):
+    return scrape_plan(SECURE_JOBS, SECURE_GROUPS, SECURE_HOSTVARS, defaults=SECURE_DEFAULTS,
+                       alertmanagers={"group": "alertmanager", "port": 9093, "path_var": "alertmanager_external_url"},
+                       **kwargs)
+
+
+def test_defaults_give_every_job_and_the_alertmanagers_scheme_tls_and_credentials():
+    result = secure_plan()
+    prom, node = result["scrape_configs"]
+    assert prom["scheme"] == "https" and node["scheme"] == "http"  # a job's own key wins
+    assert prom["tls_config"] == {"ca_file": "/etc/prometheus/tls/ca.crt", "min_version": "TLS12"}
+    assert prom["basic_auth"]["username"] == "prometheus" and "password" not in prom["basic_auth"]
+    am = result["alerting"]["alertmanagers"][0]
+    assert am["scheme"] == "https" and am["path_prefix"] == "/alertmanager"
+    assert am["basic_auth"]["password_file"].startswith("/etc/prometheus/secrets/")
+    assert "/etc/prometheus/tls/ca.crt" in result["tls_files"]
+
+
+def test_path_var_puts_each_targets_route_prefix_before_the_metrics_path():
+    groups = secure_plan()["file_sd"]["prometheus"]
+    assert [g["labels"]["__metrics_path__"] for g in groups] == ["/prometheus/metrics", "/prometheus/metrics"]
+    assert "__metrics_path__" not in secure_plan()["file_sd"]["node"][0]["labels"]
+
+
+@pytest.mark.parametrize("url", ["mon1.example.org/prometheus/", "ftp://mon1/prometheus"])
+def test_an_external_url_without_http_scheme_is_an_error(url):
+    hostvars = dict(SECURE_HOSTVARS, mon1={"prometheus_external_url": url})
+    with pytest.raises(SpecError, match="has no http:// or https:// scheme"):
+        scrape_plan(SECURE_JOBS, SECURE_GROUPS, hostvars)
+
+
+def test_alertmanagers_with_different_route_prefixes_are_refused():
+    hostvars = dict(SECURE_HOSTVARS, mon2={"alertmanager_external_url": "https://mon2/am/"})
+    with pytest.raises(SpecError, match="different route prefixes"):
+        scrape_plan(SECURE_JOBS, SECURE_GROUPS, hostvars,
+                    alertmanagers={"group": "alertmanager", "port": 9093, "path_var": "alertmanager_external_url"})
+
+
+def test_unknown_default_keys_are_refused():
+    with pytest.raises(SpecError, match="defaults"):
+        scrape_plan(SECURE_JOBS, SECURE_GROUPS, SECURE_HOSTVARS, defaults={"schema": "https"})
+
+
+def test_local_api_is_plain_http_on_loopback_without_tls():
+    from ansible_collections.monitoring.stack.plugins.module_utils._endpoints import local_api
+    assert local_api({"prometheus_listen_address": "0.0.0.0:9099"}, "prometheus", "mon1") == {
+        "url": "http://127.0.0.1:9099", "ca_path": "", "scheme": "http"}
+
+
+def test_local_api_with_site_tls_uses_the_host_name_the_ca_and_the_route_prefix():
+    from ansible_collections.monitoring.stack.plugins.module_utils._endpoints import local_api
+    host_vars = {"monitoring_stack_tls": {"ca_file": "a", "cert_file": "b", "key_file": "c"},
+                 "alertmanager_external_url": "https://mon1.example.org/alertmanager/"}
+    assert local_api(host_vars, "alertmanager", "mon1.example.org") == {
+        "url": "https://mon1.example.org:9093/alertmanager", "ca_path": "/etc/alertmanager/tls/ca.crt", "scheme": "https"}
+    with pytest.raises(SpecError, match="no http"):
+        local_api({"prometheus_external_url": "mon1/prometheus"}, "prometheus", "mon1")
+    with pytest.raises(SpecError, match="unknown component"):
+        local_api({}, "grafana", "mon1")

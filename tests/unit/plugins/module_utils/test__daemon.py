@@ -102,3 +102,45 @@ def test_listen_parts(address, expected):
 def test_bad_listen_addresses(address):
     with pytest.raises(CommonError):
         listen_parts(address)
+
+
+SITE_TLS = {"ca_file": "pki/ca.crt", "cert_file": "pki/mon1.crt", "key_file": "pki/mon1.key"}
+WEB = {"tls": {}, "tls_files": [], "users": {"prometheus": "pw"}}
+
+
+def test_site_tls_serves_https_with_copies_in_the_config_dir():
+    out = daemon_plan(dict(BASE, web=WEB, config_dir="/etc/node_exporter"), architecture="x86_64",
+                      cache_dir="/c", tls=SITE_TLS)
+    assert out["web"]["tls"] == {"cert_file": "/etc/node_exporter/tls/server.crt",
+                                 "key_file": "/etc/node_exporter/tls/server.key", "min_version": "TLS12"}
+    assert {"src": "pki/mon1.key", "dest": "/etc/node_exporter/tls/server.key", "secret": True} in out["web"]["tls_files"]
+    assert out["ca_file"] == "/etc/node_exporter/tls/ca.crt"
+    assert out["web"]["users"] == {"prometheus": "pw"}
+
+
+def test_role_tls_wins_over_site_tls_and_no_site_tls_means_http():
+    own = dict(WEB, tls={"cert_file": "/etc/x.crt", "key_file": "/etc/x.key"})
+    out = daemon_plan(dict(BASE, web=own, config_dir="/etc/n"), architecture="x86_64", cache_dir="/c", tls=SITE_TLS)
+    assert out["web"]["tls"] == own["tls"]
+    assert out["ca_file"] == "/etc/n/tls/ca.crt"
+    plain = daemon_plan(dict(BASE, web=WEB, config_dir="/etc/n"), architecture="x86_64", cache_dir="/c", tls={})
+    assert plain["web"]["tls"] == {} and plain["ca_file"] == ""
+
+
+@pytest.mark.parametrize("tls, message", [
+    ({"ca_file": "a", "cert_file": "b"}, "needs key_file"),
+    (dict(SITE_TLS, ca_fil="x"), "did you mean 'ca_file'"),
+    ("pki/", "must be a dict"),
+])
+def test_bad_site_tls_is_refused(tls, message):
+    with pytest.raises(CommonError, match=message):
+        daemon_plan(dict(BASE, web=WEB, config_dir="/etc/n"), architecture="x86_64", cache_dir="/c", tls=tls)
+
+
+def test_site_tls_adds_its_directory_and_works_without_a_web_config():
+    out = daemon_plan(dict(BASE, site_tls=True, config_dir="/etc/loki", directories=[{"path": "/etc/loki"}]),
+                      architecture="x86_64", cache_dir="/c", tls=SITE_TLS)
+    assert out["directories"][-1] == {"path": "/etc/loki/tls", "mode": "0750"}
+    assert out["tls_server"]["cert_file"] == "/etc/loki/tls/server.crt"
+    assert [f["dest"] for f in out["tls_files"]] == ["/etc/loki/tls/ca.crt", "/etc/loki/tls/server.crt", "/etc/loki/tls/server.key"]
+    assert out["web"] is None
