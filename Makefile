@@ -17,8 +17,8 @@ endif
 SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_exporter grafana logs prometheus backup stack runbooks production
 # Test tiers of `make test`, in order: fast static and unit tiers first. The production scenario, the longest,
 # starts in the background once the host images and the mirror exist and runs alongside the other scenarios
-# (tests/harness/run-tiers.sh, "&tier"); it keeps its own controller cache, so nothing is unpacked twice at once.
-TIERS ?= lint build unit rules dashboards sanity test-hosts $(if $(filter production,$(SCENARIOS)),&molecule-production) \
+# (tests/harness/run-tiers.sh, "bg:<tier>"); it keeps its own controller cache, so nothing is unpacked twice at once.
+TIERS ?= lint build unit rules dashboards sanity test-hosts $(if $(filter production,$(SCENARIOS)),bg:molecule-production) \
          $(addprefix molecule-,$(filter-out production,$(SCENARIOS)))
 
 .PHONY: help test test-hosts venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run each test tier (a make target), keep going after a failure, then print a
 # summary table (tier, result, seconds) and exit non-zero if any tier failed.
-# A tier written "&name" starts in the background and runs alongside the tiers after
+# A tier written "bg:name" starts in the background and runs alongside the tiers after
 # it (a long Molecule scenario whose verifier mostly waits for alerts and timers); its
 # output is printed, and its row recorded, once the other tiers are done.
 set -uo pipefail
@@ -14,8 +14,8 @@ record() {  # name result seconds
   [ "$2" = passed ] || failed=$((failed + 1))
 }
 for tier in "$@"; do
-  if [[ "$tier" == '&'* ]]; then
-    tier=${tier#&}
+  if [[ "$tier" == bg:* ]]; then
+    tier=${tier#bg:}
     printf '\n===== tier %s: started in the background =====\n' "$tier"
     date +%s > "$logdir/$tier.start"
     ( make --no-print-directory "$tier" > "$logdir/$tier.log" 2>&1; echo $? > "$logdir/$tier.rc"

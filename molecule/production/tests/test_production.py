@@ -64,12 +64,12 @@ def test_every_target_is_up_over_https_with_auth_on_both_replicas(host):
         finally:
             for key, value in sorted(targets(host, prometheus).items()):
                 print("%s %-12s %-28s %-5s %s %s" % (prometheus[8:12], key[0], key[1], value[0], value[1], value[2][:60]))
-        jobs = {job for job, _ in found}
+        jobs = {key[0] for key in found}
         assert jobs >= {"prometheus", "alertmanager", "pushgateway", "node", "postgres", "nginx", "nginx_log",
                         "blackbox", "loki"}, jobs
-        for (job, _), (_, url, _) in found.items():
-            if job != "blackbox":
-                assert url.startswith("https://"), (job, url)
+        for key, value in found.items():
+            if key[0] != "blackbox":
+                assert value[1].startswith("https://"), (key, value)
         assert found[("prometheus", "mon2.example.org:9090")][1] == "https://mon2.example.org:9090/prometheus/metrics"
 
 

@@ -28,7 +28,7 @@ def _cert(subject, issuer_name, issuer_key, key, ca=False, names=(), days=30):
 
 @pytest.fixture(name="pki")
 def fixture_pki(tmp_path):
-    ca_key, other_key, host_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    ca_key, other_key, host_key = (ec.generate_private_key(ec.SECP256R1()) for _key in range(3))
     files = {
         "ca": _cert("Test CA", "Test CA", ca_key, ca_key, ca=True),
         "other_ca": _cert("Other CA", "Other CA", other_key, other_key, ca=True),
