@@ -18,8 +18,10 @@ SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_ex
 # Test tiers of `make test`, in order: fast static and unit tiers first. The production scenario, the longest,
 # starts in the background once the host images and the mirror exist and runs alongside the other scenarios
 # (tests/harness/run-tiers.sh, "bg:<tier>"); it keeps its own controller cache, so nothing is unpacked twice at once.
-TIERS ?= lint build unit rules dashboards sanity test-hosts $(if $(filter production,$(SCENARIOS)),bg:molecule-production) \
-         $(addprefix molecule-,$(filter-out production,$(SCENARIOS)))
+# CI_SCENARIOS leaves production out of `make test` for now: with it the run measured ~89 min on the 2-core CI
+# machine (limit 90); `make molecule-production` runs it, and TIERS="... bg:molecule-production ..." in the background.
+CI_SCENARIOS ?= $(filter-out production,$(SCENARIOS))
+TIERS ?= lint build unit rules dashboards sanity test-hosts $(addprefix molecule-,$(CI_SCENARIOS))
 
 .PHONY: help test test-hosts venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards \
         molecule demo demo-down bench build clean handlers
