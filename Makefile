@@ -14,14 +14,18 @@ export ANSIBLE_STRATEGY := mitogen_linear
 endif
 
 # Molecule scenarios run by `make molecule`, fastest first.
-SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_exporter grafana logs prometheus backup stack runbooks production
-# Test tiers of `make test`, in order: fast static and unit tiers first. The production scenario, the longest,
-# starts in the background once the host images and the mirror exist and runs alongside the other scenarios
-# (tests/harness/run-tiers.sh, "bg:<tier>"); it keeps its own controller cache, so nothing is unpacked twice at once.
-# CI_SCENARIOS leaves production out of `make test` for now: with it the run measured ~89 min on the 2-core CI
-# machine (limit 90); `make molecule-production` runs it, and TIERS="... bg:molecule-production ..." in the background.
-CI_SCENARIOS ?= $(filter-out production,$(SCENARIOS))
-TIERS ?= lint build unit rules dashboards sanity test-hosts $(addprefix molecule-,$(CI_SCENARIOS))
+SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_exporter grafana logs prometheus backup runbooks production
+# Test tiers of `make test` (tests/harness/run-tiers.sh). "par:" tiers share a pool of JOBS slots: the host
+# images and the mirror are made while the linters run, then (after "join") the scenarios run two at a
+# time, longest first, with the short static tiers filling the last slots. Each scenario has its own docker
+# network and controller cache, and most of a scenario's time is waiting on daemons, so two at once on two
+# cores take little more than one: the summary prints each tier's seconds and the wall clock.
+JOBS ?= 2
+export JOBS
+POOL_SCENARIOS ?= production runbooks prometheus backup logs grafana postgres_exporter nginx_exporter \
+                  blackbox_exporter node_exporter cadvisor
+TIERS ?= par:test-hosts par:lint par:sanity par:build join \
+         $(addprefix par:molecule-,$(POOL_SCENARIOS)) par:unit par:rules par:dashboards
 
 .PHONY: help test test-hosts venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards \
         molecule demo demo-down bench build clean handlers

@@ -113,13 +113,19 @@ def preflight_failure(test_file):
 
 
 _RUN_QUERIES = r"""
-import json, sys, urllib.parse, urllib.request
+import base64, json, ssl, sys, urllib.parse, urllib.request
 out = {}
 url = sys.argv[1].rstrip("/") + "/api/v1/query"
-for label, expr in json.load(sys.stdin):
+request = json.load(sys.stdin)
+headers = {}
+if request.get("auth"):
+    headers["Authorization"] = "Basic " + base64.b64encode(request["auth"].encode()).decode()
+context = ssl.create_default_context(cafile=request["cacert"]) if request.get("cacert") else None
+for label, expr in request["queries"]:
     data = urllib.parse.urlencode({"query": expr}).encode()
     try:
-        with urllib.request.urlopen(url, data=data, timeout=10) as resp:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=10,
+                                    context=context) as resp:
             body = json.load(resp)
         out[label] = "data" if body["data"]["result"] else "empty"
     except Exception as exc:  # report every query, do not stop at the first
@@ -138,9 +144,13 @@ def dashboard_queries(titles=None):
     return [q for q in queries if titles is None or q["dashboard"] in titles]
 
 
-def query_status(host, queries, prometheus=PROMETHEUS):
-    """Run each query on the host against its Prometheus: {"dashboard / panel / ref": "data" | "empty" | "error: ..."}."""
-    payload = json.dumps([["%s / %s / %s" % (q["dashboard"], q["panel"], q["ref_id"]), q["expr"]] for q in queries])
+def query_status(host, queries, prometheus=PROMETHEUS, auth=None, cacert=None):
+    """Run each query on the host against its Prometheus: {"dashboard / panel / ref": "data" | "empty" | "error: ..."}.
+
+    auth is "user:password" and cacert a CA file on the host, as for get_json; both travel on stdin, not argv.
+    """
+    payload = json.dumps({"auth": auth, "cacert": cacert, "queries": [
+        ["%s / %s / %s" % (q["dashboard"], q["panel"], q["ref_id"]), q["expr"]] for q in queries]})
     script = base64.b64encode(_RUN_QUERIES.encode()).decode()
     result = host.run("python3 -c \"import base64; exec(base64.b64decode('%s'))\" %s <<'JSON'\n%s\nJSON" % (script, prometheus, payload))
     assert result.rc == 0, result.stderr

@@ -32,7 +32,7 @@ def mirror_inventory():
         with open(os.path.join(tmp, "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
             handle.write(versions.rstrip() + "\n")
             handle.write('monitoring_stack_mirror_url: "file://%s/.cache/mirror"\n' % ROOT)
-            handle.write('monitoring_stack_cache_dir: "%s/.cache/controller"\n' % ROOT)
+            handle.write('monitoring_stack_cache_dir: "%s/.cache/controller-runbooks"\n' % ROOT)
             handle.write('monitoring_stack_promtool: "%s/.cache/tools/bin/promtool"\n' % ROOT)
         with open(os.path.join(tmp, "hosts.yml"), "w", encoding="utf-8") as handle:
             handle.write("all: {}\n")

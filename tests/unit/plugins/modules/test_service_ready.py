@@ -45,3 +45,15 @@ def test_owns_port_by_socket_inode_when_fds_are_readable(monkeypatch, tables):
     monkeypatch.setattr(MOD, "_socket_inodes", lambda pids: {"85290"})
     assert MOD.owns_port(42, 9090, "whoever")
     assert not MOD.owns_port(42, 9100, "node-exp")
+
+
+def test_a_process_running_for_a_while_is_settled_at_once():
+    """An idempotent run does not wait the settle time again for a daemon that started long ago."""
+    now = 1000.0
+    assert MOD._started({"ExecMainStartTimestampMonotonic": "400000000"}, now) == 400.0
+    # A process that just started, an unknown or an odd value: count from now (the settle time is waited).
+    assert MOD._started({"ExecMainStartTimestampMonotonic": "999900000"}, now) == 999.9
+    assert MOD._started({}, now) == now
+    assert MOD._started({"ExecMainStartTimestampMonotonic": "0"}, now) == now
+    assert MOD._started({"ExecMainStartTimestampMonotonic": "n/a"}, now) == now
+    assert MOD._started({"ExecMainStartTimestampMonotonic": "2000000000"}, now) == now
