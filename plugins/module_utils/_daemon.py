@@ -191,6 +191,10 @@ def daemon_plan(descriptor, architecture="", binary_dir="/usr/local/bin", cache_
             desc["tls_server"], desc["tls_files"] = server, files
         elif not web.get("tls") and not web.get("tls_files"):
             desc["web"] = dict(web, tls=server, tls_files=files)
+    # Owner root, group the service's, mode 0750 unless the descriptor says otherwise: one
+    # monitoring.stack.directories call makes them all.
+    desc["directories"] = [dict({"owner": "root", "group": desc["group"], "mode": "0750"}, **d)
+                           for d in desc["directories"]]
     if desc["listen"]:
         desc["ready_host"], desc["ready_port"] = listen_parts(desc["listen"])
     else:

@@ -29,6 +29,16 @@ BUILTIN_VARIABLES = {
 }
 MATCH_ANYTHING = ".*"
 
+# Grafana's Loki datasource (public/app/plugins/datasource/loki: LokiVariableQueryType, migrateVariableQuery,
+# metricFindQuery) reads a variable query object only through its type, label and stream: LabelNames = 0,
+# LabelValues = 1. An object without them ({"query": "label_values(job)"}) yields no values at all.
+LOKI_LABEL_NAMES = 0
+LOKI_LABEL_VALUES = 1
+LOKI_VARIABLE_REF_ID = "LokiVariableQueryEditor-VariableQuery"
+# The two query strings Grafana's Loki datasource parses (its labelNamesRegex and labelValuesRegex).
+LOKI_LABEL_NAMES_RE = re.compile(r"^label_names\(\)\s*$")
+LOKI_LABEL_VALUES_RE = re.compile(r"^label_values\((?:(.+),\s*)?([a-zA-Z_$][a-zA-Z0-9_]*)\)\s*$")
+
 # $var, ${var}, ${var:format}, [[var]], [[var:format]]
 # Names start with a letter or "_": "${1}" and "$1" are regex group references (label_replace), not variables.
 VARIABLE_REF_RE = re.compile(
@@ -36,6 +46,28 @@ VARIABLE_REF_RE = re.compile(
     r"|\[\[(?P<bracket>[A-Za-z_][A-Za-z0-9_]*)(?::[^\]]*)?\]\]"
     r"|\$(?P<plain>[A-Za-z_][A-Za-z0-9_]*)"
 )
+
+
+def loki_variable_query(query):
+    """The structured Loki variable query of ``label_names()`` or ``label_values([stream,] label)``; None otherwise."""
+    query = query.strip()
+    if LOKI_LABEL_NAMES_RE.match(query):
+        return {"type": LOKI_LABEL_NAMES, "refId": LOKI_VARIABLE_REF_ID}
+    match = LOKI_LABEL_VALUES_RE.match(query)
+    if match:
+        return {"type": LOKI_LABEL_VALUES, "label": match.group(2), "stream": (match.group(1) or "").strip(),
+                "refId": LOKI_VARIABLE_REF_ID}
+    return None
+
+
+def _query_variable_query(name, query, ds_type, dashboard):
+    if ds_type != "loki":
+        return {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"}
+    structured = loki_variable_query(query)
+    if structured is None:
+        fail("variable %r: a Loki query variable must be label_names() or label_values([stream selector,] label), "
+             "got %r" % (name, query), dashboard, field="variables")
+    return structured
 
 
 def build_variable(spec, dashboard, default_ds, datasource_uids, use_variables, used_types):
@@ -70,8 +102,7 @@ def build_variable(spec, dashboard, default_ds, datasource_uids, use_variables, 
         include_all = bool(spec.get("include_all", True))
         out.update({
             "datasource": ds_ref,
-            "query": {"query": query, "refId": "%sVariableQueryEditor-VariableQuery"
-                      % ("Loki" if ds_ref["type"] == "loki" else "Prometheus")},
+            "query": _query_variable_query(name, query, ds_ref["type"], dashboard),
             "definition": query,
             "refresh": spec.get("refresh", 2),
             "regex": spec.get("regex", ""),

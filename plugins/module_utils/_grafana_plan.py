@@ -18,6 +18,7 @@ import posixpath
 from ansible.module_utils.common.yaml import HAS_YAML, yaml_dump, yaml_load
 
 from ansible_collections.monitoring.stack.plugins.module_utils._dashboards import build_dashboard
+from ansible_collections.monitoring.stack.plugins.module_utils._grafana_alerting import alerting_content
 from ansible_collections.monitoring.stack.plugins.module_utils._grafana_provisioning import dashboard_providers, grafana_ini
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError
 
@@ -91,7 +92,7 @@ def _dashboards(specs, folders, dashboards_dir, datasource_uids):
 
 def grafana_plan(ini, config_dir, dashboards_dir, datasources=None, datasources_prune=True, folders=None,
                  allow_ui_updates=False, builtin=None, builtin_folder="", dashboards=None, sources=None,
-                 datasource_uids=None, contact_points=None, policies=None):
+                 datasource_uids=None, contact_points=None, policies=None, alerting_previous=None):
     """The plan of Grafana's files: ``{directories, writes, prunes}``.
 
     ``ini`` is the merged grafana.ini settings; ``builtin`` the paths of the library's dashboard spec files
@@ -102,8 +103,10 @@ def grafana_plan(ini, config_dir, dashboards_dir, datasources=None, datasources_
     and the alerting file hold secrets; the dashboard providers do not; none of them is picked up without a
     restart, while dashboards are (Grafana rescans their directories). ``prunes`` is a list of ``{name, paths,
     patterns, keep, restart}``: this collection's provisioning files that are no longer planned (the alerting
-    file once nothing is provisioned) and dashboard files that are no longer planned. ``directories`` are the
-    dashboard directories of the folders.
+    file once nothing is provisioned or taken back) and dashboard files that are no longer planned. ``directories`` are the
+    dashboard directories of the folders. ``alerting_previous`` is the alerting file the role wrote last time
+    (its text, read from the host): what it provisioned and is no longer wanted is taken back with Grafana's
+    ``deleteContactPoints`` / ``resetPolicies`` instead of leaving it in Grafana's database.
     """
     if not isinstance(ini, dict):
         raise SpecError("the grafana.ini settings must be a mapping, got %s" % type(ini).__name__)
@@ -124,10 +127,9 @@ def grafana_plan(ini, config_dir, dashboards_dir, datasources=None, datasources_
         {"dest": "%s/datasources/%s" % (provisioning, PROVISIONING_FILE),
          "content": _yaml({"apiVersion": 1, "prune": bool(datasources_prune), "datasources": datasources})},
     ]
-    if contact_points or policies:
-        secrets.append({"dest": "%s/alerting/%s" % (provisioning, PROVISIONING_FILE),
-                        "content": _yaml({"apiVersion": 1, "contactPoints": list(contact_points or []),
-                                          "policies": list(policies or [])})})
+    alerting = alerting_content(contact_points, policies, alerting_previous)
+    if alerting is not None:
+        secrets.append({"dest": "%s/alerting/%s" % (provisioning, PROVISIONING_FILE), "content": _yaml(alerting)})
     plain = [{"dest": "%s/dashboards/%s" % (provisioning, PROVISIONING_FILE),
               "content": _yaml({"apiVersion": 1, "providers": providers})}]
     dashboard_files = _dashboards(dashboard_specs(builtin, builtin_folder, dashboards, sources),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.monitoring.stack.plugins.module_utils._alloy_syntax import AlloySyntaxError, parse as parse_alloy, undeclared_references
 from ansible_collections.monitoring.stack.plugins.module_utils._log_sources import check_sources, labels_ok
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError, unknown_keys_text
 
@@ -26,6 +27,8 @@ AGENT_DEFAULTS = {
     "http_listen_address": "127.0.0.1",
     "http_listen_port": 9080,
     "positions_file": "/var/lib/promtail/positions.yaml",
+    # Alloy: a Promtail positions file converted on Alloy's first start (loki.source.file legacy_positions_file).
+    "legacy_positions_file": "",
     "log_level": "info",
     "external_labels": {},
 }
@@ -126,6 +129,8 @@ def promtail_config(sources, settings=None):
         "server": {
             "http_listen_address": s["http_listen_address"],
             "http_listen_port": int(s["http_listen_port"]),
+            # Nothing talks gRPC to Promtail: loopback only, on a port the kernel picks.
+            "grpc_listen_address": "127.0.0.1",
             "grpc_listen_port": 0,
             "log_level": s["log_level"],
         },
@@ -216,6 +221,9 @@ def alloy_config(sources, settings=None):
             out.append('loki.source.file "%s" {' % name)
             out.append("  targets    = local.file_match.%s.targets" % name)
             out.append("  forward_to = [loki.process.%s.receiver]" % name)
+            if s["legacy_positions_file"]:
+                # Read offsets handed over from Promtail: converted when this component has no positions yet.
+                out.append("  legacy_positions_file = %s" % _q(s["legacy_positions_file"]))
             out.append("}")
         out.append("")
         out.append('loki.process "%s" {' % name)
@@ -248,4 +256,18 @@ def alloy_config(sources, settings=None):
     if s["external_labels"]:
         out.append("  external_labels = %s" % _obj(s["external_labels"]))
     out.append("}")
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    check_alloy_text(text)
+    return text
+
+
+def check_alloy_text(text):
+    """Parse an Alloy configuration (module_utils/_alloy_syntax.py); refuse syntax errors and dangling references."""
+    try:
+        tree = parse_alloy(text)
+    except AlloySyntaxError as exc:
+        raise SpecError("Alloy configuration: %s" % exc) from exc
+    missing = undeclared_references(tree)
+    if missing:
+        raise SpecError("Alloy configuration: references to undeclared components: %s" % ", ".join(sorted(set(missing))))
+    return True

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.monitoring.stack.plugins.module_utils._log_host import (
+    check_timezone,
+    exclusive_sources,
+    os_family_sources,
+    source_overlaps,
+)
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError, is_label_name, parse_duration, unknown_keys_text
 
 # Unbounded values: never stream labels (they go to structured metadata or stay parsed fields).
@@ -74,7 +80,7 @@ AUDIT_JSON_FIELDS = {
 }
 
 SOURCE_TYPES = {
-    # type: defaults
+    # type: defaults (nginx and PostgreSQL paths and ACLs per OS family: _log_host.OS_FAMILY_SOURCES)
     "nginx_access": {"job": "nginx", "paths": ["/var/log/nginx/*access.log"], "format": "combined", "acl": False},
     "nginx_error": {"job": "nginx", "paths": ["/var/log/nginx/*error.log"], "acl": False},
     "postgresql": {"job": "postgresql", "paths": ["/var/log/postgresql/postgresql-*.log"], "acl": True},
@@ -151,9 +157,10 @@ def _regex_pipeline(expression, label_fields, metadata_fields, timestamp=None, e
     return stages
 
 
-def _source_pipeline(src):
-    """The neutral pipeline of one normalised source."""
+def _source_pipeline(src, timezone=""):
+    """The neutral pipeline of one normalised source; ``timezone`` (IANA) is the location of local times without a zone."""
     kind, fmt = src["type"], src.get("format")
+    local = {"location": timezone} if timezone else {}
     labels, meta = src["label_fields"], src["metadata_fields"]
     stages = []
     if src.get("multiline_firstline"):
@@ -164,10 +171,12 @@ def _source_pipeline(src):
     elif kind == "nginx_access":
         stages += _json_pipeline(src["json_fields"], labels, meta)
     elif kind == "nginx_error":
-        stages += _regex_pipeline(NGINX_ERROR, labels, meta, {"source": "time", "format": "2006/01/02 15:04:05"})
+        # nginx writes its error log in local time without a zone.
+        stages += _regex_pipeline(NGINX_ERROR, labels, meta, dict({"source": "time", "format": "2006/01/02 15:04:05"}, **local))
     elif kind == "postgresql":
         stages += _regex_pipeline(
-            POSTGRESQL_LINE, labels, meta, {"source": "time", "format": "2006-01-02 15:04:05 MST"},
+            # A zone abbreviation (log_timezone): resolved in the host's zone (CET/CEST), not as a zero offset.
+            POSTGRESQL_LINE, labels, meta, dict({"source": "time", "format": "2006-01-02 15:04:05 MST"}, **local),
             extra=[{"type": "regex", "source": "message", "expression": POSTGRESQL_SLOW}])
     elif kind == "odoo":
         stages += _regex_pipeline(ODOO_LINE, labels, meta,
@@ -175,7 +184,9 @@ def _source_pipeline(src):
     elif fmt == "json":
         stages += _json_pipeline(src["json_fields"], labels, meta)
     elif fmt == "regex":
-        ts = src.get("timestamp") or None
+        ts = dict(src["timestamp"]) if src.get("timestamp") else None
+        if ts and timezone and not ts.get("location"):
+            ts["location"] = timezone
         stages += _regex_pipeline(src["expression"], labels, meta, ts)
     # journal, raw and text: no parsing; a journal is relabelled at the source.
     if kind != "journal":
@@ -201,7 +212,7 @@ _TYPE_FIRSTLINE = {
 }
 
 
-def _normalise_source(raw, index, static):
+def _normalise_source(raw, index, static, timezone="", os_family="Debian"):
     where = "log_sources[%d]" % index
     if not isinstance(raw, dict):
         raise SpecError("%s: a source must be a mapping" % where)
@@ -215,7 +226,7 @@ def _normalise_source(raw, index, static):
     kind = raw.get("type")
     if kind not in SOURCE_TYPES:
         raise SpecError("%s: type must be one of %s, got '%s'" % (where, ", ".join(sorted(SOURCE_TYPES)), kind))
-    defaults = SOURCE_TYPES[kind]
+    defaults = dict(SOURCE_TYPES[kind], **os_family_sources(os_family).get(kind, {}))
     fmt = raw.get("format", defaults.get("format"))
     if kind in _FORMATS and fmt not in _FORMATS[kind]:
         raise SpecError("%s: format must be one of %s, got '%s'" % (where, ", ".join(_FORMATS[kind]), fmt))
@@ -279,19 +290,26 @@ def _normalise_source(raw, index, static):
         "max_age": raw.get("max_age", "12h"),
         "acl": bool(acl) and kind != "journal",
         "acl_paths": acl_paths if (acl and kind != "journal") else [],
+        # Directories above acl_paths the agent must be able to traverse (execute-only ACL).
+        "traverse_paths": list(defaults.get("traverse_paths") or []) if (acl and kind != "journal" and "paths" not in raw) else [],
     }
     if kind == "journal":
         parse_duration(src["max_age"], where + " max_age")
-    src["pipeline"] = _source_pipeline(src)
+    src["pipeline"] = _source_pipeline(src, timezone)
     return src
 
 
-def log_sources(catalogue, enabled=None, host="", environment=""):
+def log_sources(catalogue, enabled=None, host="", environment="", timezone="", os_family="Debian"):
     """Normalise a source catalogue (list, or dict name -> source) into the list both agents render.
 
     ``enabled`` is a list of source names to keep (None keeps every source whose ``enabled`` is not false).
-    ``host`` and ``environment`` become static labels of every stream, with ``job``.
+    ``host`` and ``environment`` become static labels of every stream, with ``job``. ``timezone`` (an IANA
+    name, the host's) is the location of timestamps written in local time without a zone; ``os_family``
+    (Debian, RedHat) picks the default nginx and PostgreSQL paths and ACLs. A source whose globs cover
+    another source's more specific paths excludes them; sources that still overlap are refused.
     """
+    if timezone:
+        timezone = check_timezone(timezone)
     if isinstance(catalogue, dict):
         catalogue = [dict(v or {}, name=v.get("name", k) if isinstance(v, dict) else k) for k, v in sorted(catalogue.items())]
     if not isinstance(catalogue, list):
@@ -299,7 +317,7 @@ def log_sources(catalogue, enabled=None, host="", environment=""):
     static = {"host": host, "environment": environment}
     out, seen = [], set()
     for i, raw in enumerate(catalogue):
-        src = _normalise_source(raw, i, static)
+        src = _normalise_source(raw, i, static, timezone, os_family)
         if src["name"] in seen:
             raise SpecError("source name '%s' is used twice" % src["name"])
         seen.add(src["name"])
@@ -310,7 +328,26 @@ def log_sources(catalogue, enabled=None, host="", environment=""):
         unknown = sorted(set(enabled) - seen)
         if unknown:
             raise SpecError("enabled names %s are not in the catalogue" % ", ".join(unknown))
+    exclusive_sources(out)
+    overlaps = source_overlaps(out)
+    if overlaps:
+        raise SpecError("; ".join(overlaps))
     return out
+
+
+def log_source_overlaps(catalogue, enabled=None, os_family="Debian"):
+    """The overlaps left between the file sources of a catalogue once covered paths are excluded ([] when none)."""
+    static = {"host": "", "environment": ""}
+    if isinstance(catalogue, dict):
+        catalogue = [dict(v or {}, name=v.get("name", k) if isinstance(v, dict) else k) for k, v in sorted(catalogue.items())]
+    if not isinstance(catalogue, list):
+        raise SpecError("the catalogue must be a list of sources or a mapping name -> source")
+    out = []
+    for i, raw in enumerate(catalogue):
+        src = _normalise_source(raw, i, static, "", os_family)
+        if (raw.get("enabled", True) if enabled is None else src["name"] in enabled):
+            out.append(src)
+    return source_overlaps(exclusive_sources(out))
 
 
 def check_sources(sources):

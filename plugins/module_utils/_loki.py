@@ -14,7 +14,7 @@ import datetime
 import json
 import re
 
-from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError, deep_merge, parse_duration, unknown_keys_text
+from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError, deep_merge, did_you_mean, parse_duration, unknown_keys_text
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -79,6 +79,19 @@ LOKI_DEFAULTS = {
     "analytics_reporting_enabled": False,
     "extra": {},
 }
+
+# The top-level keys of a Loki 3.x configuration: the root block of the generated reference
+# grafana/loki v3.7.1:docs/sources/shared/configuration.md (tests/unit/plugins/filter/data/loki_3_7_keys.yml
+# holds the whole key tree; a test checks this list against it).
+LOKI_TOP_LEVEL_KEYS = frozenset([
+    "analytics", "auth_enabled", "ballast_bytes", "bloom_build", "bloom_gateway", "chunk_store_config", "common",
+    "compactor", "compactor_grpc_client", "dataobj", "distributor", "frontend", "frontend_worker", "index_gateway",
+    "ingest_limits", "ingest_limits_frontend", "ingest_limits_frontend_client", "ingester", "ingester_client",
+    "kafka_config", "limits_config", "memberlist", "metrics_namespace", "operational_config", "pattern_ingester",
+    "profiling", "querier", "query_engine", "query_range", "query_scheduler", "ruler", "ruler_storage",
+    "runtime_config", "schema_config", "server", "shutdown_delay", "storage_config", "table_manager", "target",
+    "tenant_limits_allow_publish", "tracing", "ui",
+])
 
 # Keys read from a period dict; everything else is refused (typos must not pass silently).
 _PERIOD_KEYS = ("from", "store", "object_store", "schema", "index")
@@ -284,13 +297,33 @@ def loki_config(settings=None):
             "rule_path": prefix + "/rules-temp",
             "enable_api": True,
         }
-        if ruler.get("alertmanager_url"):
-            config["ruler"]["alertmanager_url"] = ruler["alertmanager_url"]
-        if ruler.get("external_url"):
-            config["ruler"]["external_url"] = ruler["external_url"]
+        unknown = unknown_keys_text(ruler, _RULER_KEYS, "ruler setting")
+        if unknown:
+            raise SpecError("loki ruler: %s" % unknown)
+        for key in _RULER_KEYS[2:]:
+            if ruler.get(key) not in (None, "", {}):
+                config["ruler"][key] = copy.deepcopy(ruler[key])
+    problems = loki_config_extra_problems(s["extra"])
+    if problems:
+        raise SpecError("; ".join(problems) + " (Loki would refuse to start)")
     config = deep_merge(config, s["extra"])
     check_loki_config(config)
     return config
+
+
+def loki_config_extra_problems(extra):
+    """The keys of ``loki_config_extra`` Loki 3.x does not know, each with a did-you-mean ([] when all are known)."""
+    if extra in (None, ""):
+        return []
+    if not isinstance(extra, dict):
+        return ["loki_config_extra must be a mapping of Loki configuration keys, got %s" % type(extra).__name__]
+    return ["loki_config_extra: '%s' is not a top-level key of the Loki 3.x configuration%s"
+            % (key, did_you_mean(key, sorted(LOKI_TOP_LEVEL_KEYS))) for key in sorted(map(str, extra)) if key not in LOKI_TOP_LEVEL_KEYS]
+
+
+# enabled, rules_directory, then keys copied as they are into Loki's ruler block.
+_RULER_KEYS = ("enabled", "rules_directory", "alertmanager_url", "enable_alertmanager_v2", "alertmanager_client",
+               "external_url", "evaluation_interval", "poll_interval")
 
 
 def _active_period(periods, today=None):

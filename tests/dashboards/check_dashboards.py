@@ -23,6 +23,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,11 @@ from ansible_collections.monitoring.stack.plugins.module_utils._dashboards impor
 )
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError  # noqa: E402
 
+# What Grafana 12's Loki datasource parses as a variable query (public/app/plugins/datasource/loki,
+# metricFindQuery): a string matching labelNamesRegex or labelValuesRegex, or an object whose type is
+# LokiVariableQueryType.LabelNames (0) or .LabelValues (1, with a label). Anything else gives no values.
+LOKI_STRING_QUERIES = (re.compile(r"^label_names\(\)\s*$"),
+                       re.compile(r"^label_values\((?:(.+),\s*)?([a-zA-Z_$][a-zA-Z0-9_]*)\)\s*$"))
 LIBRARY_DIR = os.path.join(REPO, "roles", "grafana", "files", "dashboards")
 DATASOURCE_UIDS = {"prometheus": "prometheus", "loki": "loki"}
 
@@ -82,6 +88,31 @@ def _overlaps(first, second):
             and first["y"] < second["y"] + second["h"] and second["y"] < first["y"] + first["h"])
 
 
+def loki_variable_problems(dashboard):
+    """Query variables on a Loki datasource whose query Grafana's Loki datasource cannot parse (list of strings)."""
+    problems = []
+    title = dashboard.get("title")
+    for var in dashboard.get("templating", {}).get("list", []):
+        ds_ref = var.get("datasource")
+        if var.get("type") != "query" or not isinstance(ds_ref, dict) or ds_ref.get("type") != "loki":
+            continue
+        query = var.get("query")
+        if isinstance(query, str):
+            parsed = any(regex.match(query) for regex in LOKI_STRING_QUERIES)
+        elif isinstance(query, dict):
+            kind = query.get("type")
+            parsed = (kind == 0 and not isinstance(kind, bool)) or (
+                kind == 1 and not isinstance(kind, bool) and isinstance(query.get("label"), str) and query["label"] != ""
+                and isinstance(query.get("stream", ""), str))
+        else:
+            parsed = False
+        if not parsed:
+            problems.append("%s: Loki variable %r has a query Grafana's Loki datasource does not parse "
+                            "(a label_names()/label_values() string or {type: 0|1, label, stream}): %r"
+                            % (title, var.get("name"), query))
+    return problems
+
+
 def lint_dashboard(dashboard):
     """Structural problems of a rendered dashboard, as a list of strings (empty when fine)."""
     problems = []
@@ -110,6 +141,7 @@ def lint_dashboard(dashboard):
         for other in placed[index + 1:]:
             if set(other.get("gridPos") or {}) == {"x", "y", "w", "h"} and _overlaps(pos, other["gridPos"]):
                 problems.append("%s: panels %r and %r overlap" % (title, panel.get("title"), other.get("title")))
+    problems.extend(loki_variable_problems(dashboard))
     variables = {v.get("name"): v for v in dashboard.get("templating", {}).get("list", [])}
     for panel in iter_panels(dashboard):
         ptitle = panel.get("title")

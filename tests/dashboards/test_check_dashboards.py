@@ -36,6 +36,38 @@ def test_library_renders_and_is_well_formed():
     assert check_dashboards.check_structure(dashboards) == []
 
 
+def test_every_loki_variable_query_is_parsed_by_grafana():
+    """Grafana 12's Loki datasource reads a variable query object only through type/label/stream: an object such as
+    {"query": "label_values(job)"} leaves the drop-down empty (issue #13)."""
+    dashboards, _errors = check_dashboards.render_library()
+    loki_vars = [(d["title"], v) for _p, d in dashboards for v in d["templating"]["list"]
+                 if v["type"] == "query" and v["datasource"]["type"] == "loki"]
+    assert loki_vars, "the library has no Loki query variable left to check"
+    for _path, dashboard in dashboards:
+        assert check_dashboards.loki_variable_problems(dashboard) == []
+    by_name = {v["name"]: v["query"] for title, v in loki_vars if title == "Logs"}
+    assert by_name["job"] == {"type": 1, "label": "job", "stream": "", "refId": "LokiVariableQueryEditor-VariableQuery"}
+    assert by_name["host"] == {"type": 1, "label": "host", "stream": '{job=~"$job"}',
+                               "refId": "LokiVariableQueryEditor-VariableQuery"}
+
+
+@pytest.mark.parametrize("query, parsed", [
+    ("label_values(job)", True),
+    ('label_values({job=~"$job"}, host)', True),
+    ("label_names()", True),
+    ({"type": 1, "label": "job", "stream": ""}, True),
+    ({"type": 0}, True),
+    ({"query": "label_values(job)", "refId": "LokiVariableQueryEditor-VariableQuery"}, False),
+    ({"type": 1, "label": ""}, False),
+    ({"type": True, "label": "job"}, False),
+    ("count_over_time({job=\"x\"}[5m])", False),
+])
+def test_loki_variable_check_follows_grafana(query, parsed):
+    dashboard = {"title": "T", "templating": {"list": [
+        {"name": "v", "type": "query", "datasource": {"type": "loki", "uid": "loki"}, "query": query}]}}
+    assert (check_dashboards.loki_variable_problems(dashboard) == []) is parsed
+
+
 def test_library_promql_passes_promtool():
     dashboards, _errors = check_dashboards.render_library()
     queries = check_dashboards.collect_queries(dashboards)

@@ -31,6 +31,8 @@ FREE_KEYS = {
     "prometheus_scrape_job_overrides": "job name -> changes; monitoring.stack.scrape_plan checks names and keys",
     "prometheus_rule_pack_params": "pack name -> parameters; monitoring.stack.rule_pack_groups",
     "prometheus_rule_overrides": "rule name -> changes; monitoring.stack.rule_pack_groups checks names and keys",
+    "loki_rule_pack_params": "pack name -> parameters; monitoring.stack.loki_rule_groups",
+    "loki_rule_overrides": "rule name -> changes; monitoring.stack.loki_rule_groups checks names and keys",
     "grafana_ini": "section -> settings, deep-merged grafana.ini; monitoring.stack.grafana_ini and the preflight",
     "loki_config_extra": "any Loki config, deep-merged; monitoring.stack.loki_config and loki -verify-config",
     # Nested maps keyed by free names (labels, headers, environment, settings of a type).

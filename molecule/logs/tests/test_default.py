@@ -10,11 +10,22 @@ PostgreSQL and application log directories, directories, hardened systemd units,
 file modes, and that no service is started.
 """
 
-import re
+import importlib.util
+import os
 
 import yaml
 
 SOURCES = ["nginx_access", "nginx_error", "postgresql", "journal", "odoo", "django", "fastapi", "audit"]
+FILE_SOURCES = [s for s in SOURCES if s != "journal"]
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def _alloy_syntax():
+    """The collection's Alloy syntax parser (standard library only), loaded by path."""
+    spec = importlib.util.spec_from_file_location("_alloy_syntax", os.path.join(ROOT, "plugins", "module_utils", "_alloy_syntax.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _name(host):
@@ -120,14 +131,13 @@ def test_alloy_config(host):
     assert cfg_file.mode == 0o640 and cfg_file.group == "alloy"
     text = cfg_file.content_string
     assert text.startswith("//")
-    bare = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
-    bare = "\n".join(line for line in bare.splitlines() if not line.lstrip().startswith("//"))
-    assert bare.count("{") == bare.count("}")
-    declared = set(re.findall(r'^([a-z_.]+) "([a-z0-9_]+)" \{', text, flags=re.M))
+    # Parsed with the collection's Alloy syntax parser (no alloy binary here to run alloy validate).
+    syntax = _alloy_syntax()
+    tree = syntax.parse(text)
+    declared = set(syntax.blocks(tree))
     for name in SOURCES:
         assert ("loki.process", name) in declared
-    for comp, label, _kind in re.findall(r"\b((?:loki|local)\.[a-z_.]+?)\.([a-z0-9_]+)\.(receiver|targets|rules)\b", bare):
-        assert (comp, label) in declared
+    assert syntax.undeclared_references(tree) == []
     assert 'url = "http://lg-loki:3100/loki/api/v1/push"' in text
     assert 'password_file = "/etc/alloy/loki.password"' in text
     assert '"host" = "lg-alloy"' in text
@@ -148,3 +158,95 @@ def test_loki_config(host):
     assert cfg["limits_config"]["retention_period"] == "720h"
     assert cfg["analytics"]["reporting_enabled"] is False
     assert host.file("/var/lib/loki").user == "loki"
+
+
+# --------------------------------------------------------------------------- issue #13, log side
+
+
+def test_the_other_agent_is_stopped_disabled_and_removed(host):
+    """prepare.yml left a running, enabled stand-in of the other agent: log_shipper switched it off."""
+    other = "alloy" if _name(host) == "lg-loki" else "promtail"
+    assert not host.file("/etc/systemd/system/%s.service" % other).exists
+    assert host.run("systemctl is-active %s.service", other).stdout.strip() != "active"
+    assert host.run("systemctl is-enabled %s.service", other).stdout.strip() not in ("enabled", "static")
+
+
+def test_alloy_takes_over_promtail_positions(host):
+    if _agent(host) != "alloy":
+        return
+    copied = host.file("/var/lib/alloy/promtail-positions.yaml")
+    assert copied.user == "alloy" and copied.mode == 0o640
+    assert yaml.safe_load(copied.content_string) == {"positions": {"/var/log/odoo/odoo-server.log": "81"}}
+    tree = _alloy_syntax().parse(host.file("/etc/alloy/config.alloy").content_string)
+    sources = {b["label"]: b for b in tree if b["type"] == "block" and b["name"] == "loki.source.file"}
+    assert sorted(sources) == sorted(FILE_SOURCES)
+    for block in sources.values():
+        attrs = {a["name"]: a["value"] for a in block["body"] if a["type"] == "attribute"}
+        assert attrs["legacy_positions_file"] == "/var/lib/alloy/promtail-positions.yaml"
+
+
+def test_promtail_takes_over_alloy_positions(host):
+    if _agent(host) != "promtail":
+        return
+    positions = host.file("/var/lib/promtail/positions.yaml")
+    assert positions.user == "promtail" and positions.mode == 0o600
+    assert yaml.safe_load(positions.content_string) == {
+        "positions": {"/var/log/odoo/odoo-server.log": "81", "journal-journal": "s=0123abcd;i=42"}}
+
+
+def test_timestamps_in_the_host_zone(host):
+    """lg-alloy runs in Europe/Paris (prepare.yml), lg-loki in the image's Etc/UTC: nginx error times get that location."""
+    if _agent(host) == "promtail":
+        cfg = yaml.safe_load(host.file("/etc/promtail/config.yml").content_string)
+        job = {j["job_name"]: j for j in cfg["scrape_configs"]}["nginx_error"]
+        stage = [s["timestamp"] for s in job["pipeline_stages"] if "timestamp" in s][0]
+        assert stage["location"] == "Etc/UTC"
+        return
+    tree = _alloy_syntax().parse(host.file("/etc/alloy/config.alloy").content_string)
+    process = [b for b in tree if b["type"] == "block" and (b["name"], b["label"]) == ("loki.process", "nginx_error")][0]
+    stage = [b for b in process["body"] if b["type"] == "block" and b["name"] == "stage.timestamp"][0]
+    attrs = {a["name"]: a["value"] for a in stage["body"]}
+    assert attrs["location"] == "Europe/Paris" and attrs["format"] == "2006/01/02 15:04:05"
+
+
+def test_odoo_glob_leaves_audit_log_to_the_audit_source(host):
+    if _agent(host) == "promtail":
+        cfg = yaml.safe_load(host.file("/etc/promtail/config.yml").content_string)
+        labels = {j["job_name"]: j for j in cfg["scrape_configs"]}["odoo"]["static_configs"][0]["labels"]
+        assert labels["__path__"] == "/var/log/odoo/*.log"
+        assert labels["__path_exclude__"] == "/var/log/odoo/audit.log"
+        return
+    tree = _alloy_syntax().parse(host.file("/etc/alloy/config.alloy").content_string)
+    match = [b for b in tree if b["type"] == "block" and (b["name"], b["label"]) == ("local.file_match", "odoo")][0]
+    targets = match["body"][0]["value"]["list"]
+    assert targets[0]["object"]["__path__"] == "/var/log/odoo/*.log"
+    assert targets[0]["object"]["__path_exclude__"] == "/var/log/odoo/audit.log"
+
+
+def test_promtail_grpc_on_loopback(host):
+    if _agent(host) != "promtail":
+        return
+    server = yaml.safe_load(host.file("/etc/promtail/config.yml").content_string)["server"]
+    assert server["grpc_listen_address"] == "127.0.0.1" and server["grpc_listen_port"] == 0
+
+
+def test_loki_ruler_and_log_alert_rules(host):
+    if _name(host) != "lg-loki":
+        return
+    cfg = yaml.safe_load(host.file("/etc/loki/config.yml").content_string)
+    ruler = cfg["ruler"]
+    # lg-alloy is the (only) host of the alertmanager group: its listen port and route prefix.
+    assert ruler["alertmanager_url"] == "http://lg-alloy:9094/alertmanager"
+    assert ruler["enable_alertmanager_v2"] is True
+    assert ruler["storage"] == {"type": "local", "local": {"directory": "/var/lib/loki/rules"}}
+    assert ruler["enable_api"] is True
+    rules_dir = host.file("/var/lib/loki/rules/molecule")
+    assert rules_dir.is_directory and rules_dir.group == "loki"
+    rules_file = host.file("/var/lib/loki/rules/molecule/monitoring-stack.yml")
+    assert rules_file.user == "root" and rules_file.group == "loki" and rules_file.mode == 0o640
+    groups = {g["name"]: g for g in yaml.safe_load(rules_file.content_string)["groups"]}
+    assert sorted(groups) == ["custom.alerts", "logs"]
+    alerts = {r["alert"]: r for g in groups.values() for r in g["rules"]}
+    assert sorted(alerts) == ["ApplicationErrorBurst", "LogBackupFailure", "NginxCriticalLogged"]
+    assert alerts["LogBackupFailure"]["expr"].startswith('sum by (host, unit) (count_over_time({job="systemd-journal"')
+    assert alerts["NginxCriticalLogged"]["annotations"]["summary"] == "nginx on {{ $labels.host }} logged crit lines."

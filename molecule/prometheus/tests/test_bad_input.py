@@ -1,14 +1,18 @@
 """Bad input against the converged host (issue #3): the run fails with a clear message, the previous
 config stays and the service keeps running. Also: a config change reloads (same PID), never restarts.
 
-Each case runs apply_role.yml with ansible-playbook from the controller against the molecule inventory,
-with the bad value as an extra var and the role's tags, so a case takes seconds, not a full converge.
+All bad-input cases run in one ansible-playbook call from the controller (a play per case, the role
+included in a block whose rescue records the failure), so that the cases cost one start-up of Ansible
+instead of one each; the reload and readiness tests run apply_role.yml with the role's tags.
 """
 
+import json
 import os
+import tempfile
 import time
 
 import pytest
+import yaml
 from testlib import molecule_inventory, poll, prom_query, run_playbook
 
 APPLY_ROLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apply_role.yml")
@@ -28,24 +32,24 @@ def main_pid(host, unit):
     return host.check_output("systemctl show -p MainPID --value %s" % unit).strip()
 
 
-@pytest.mark.parametrize("case", [
+CASES = [
     {
         "id": "invalid rule",
-        "role": "monitoring.stack.prometheus", "tags": "prometheus_configure", "unit": "prometheus",
+        "role": "monitoring.stack.prometheus", "unit": "prometheus",
         "vars": {"prometheus_alert_rules": [{"name": "Broken", "expr": "rate(up[5m]", "severity": "warning", "summary": "Broken."}]},
         "message": "failed to validate",
         "files": ["/etc/prometheus/prometheus.yml", "/etc/prometheus/rules/monitoring-stack-custom.yml"],
     },
     {
         "id": "invalid alertmanager config",
-        "role": "monitoring.stack.alertmanager", "tags": "alertmanager_configure", "unit": "alertmanager",
+        "role": "monitoring.stack.alertmanager", "unit": "alertmanager",
         "vars": {"alertmanager_extra_routes": [{"receiver": "no-such-receiver", "matchers": ['team="db"']}]},
         "message": 'undefined receiver "no-such-receiver"',
         "files": ["/etc/alertmanager/alertmanager.yml"],
     },
     {
         "id": "missing scrape TLS file",
-        "role": "monitoring.stack.prometheus", "tags": "prometheus_configure", "unit": "prometheus",
+        "role": "monitoring.stack.prometheus", "unit": "prometheus",
         "vars": {"prometheus_scrape_job_overrides": {"node": {
             "scheme": "https", "tls": {"ca_file": "/etc/prometheus/tls/missing-ca.pem"},
             "basic_auth": {"username": "prometheus", "password": "test-scrape-secret"}}}},
@@ -54,21 +58,21 @@ def main_pid(host, unit):
     },
     {
         "id": "missing web TLS file",
-        "role": "monitoring.stack.pushgateway", "tags": "pushgateway_configure", "unit": "pushgateway",
+        "role": "monitoring.stack.pushgateway", "unit": "pushgateway",
         "vars": {"pushgateway_tls": {"cert_file": "/etc/pushgateway/missing.crt", "key_file": "/etc/pushgateway/missing.key"}},
         "message": "TLS file(s) missing on prom-bookworm",
         "files": ["/etc/pushgateway/web.yml"],
     },
     {
         "id": "wrong checksum",
-        "role": "monitoring.stack.prometheus", "tags": "prometheus_install", "unit": "prometheus",
+        "role": "monitoring.stack.prometheus", "unit": "prometheus",
         "vars": {"prometheus_checksums": {"amd64": "0" * 64}},
         "message": "checksum",
         "files": ["/usr/local/bin/prometheus", "/usr/local/bin/promtool", "/etc/systemd/system/prometheus.service"],
     },
     {
         "id": "mistyped variable",
-        "role": "monitoring.stack.prometheus", "tags": "prometheus_configure", "unit": "prometheus",
+        "role": "monitoring.stack.prometheus", "unit": "prometheus",
         "vars": {"prometheus_rule_packs_enabled": ["node"]},
         "message": "`prometheus_rule_packs_enabled` is not a variable of monitoring.stack.prometheus; "
                    "did you mean `prometheus_rule_packs`?",
@@ -76,7 +80,7 @@ def main_pid(host, unit):
     },
     {
         "id": "policy channel that does not exist",
-        "role": "monitoring.stack.alertmanager", "tags": "alertmanager_configure", "unit": "alertmanager",
+        "role": "monitoring.stack.alertmanager", "unit": "alertmanager",
         "vars": {"alertmanager_severity_policy": {"critical": {"channels": ["nowhere"]}, "warning": {"channels": ["chat"]},
                                                   "info": {"channels": ["chat"]}}},
         "message": "nowhere",
@@ -84,21 +88,86 @@ def main_pid(host, unit):
     },
     {
         "id": "unknown severity",
-        "role": "monitoring.stack.alertmanager", "tags": "alertmanager_configure", "unit": "alertmanager",
+        "role": "monitoring.stack.alertmanager", "unit": "alertmanager",
         "vars": {"alertmanager_severity_policy": {"critical": {"channels": ["chat"]}, "warning": {"channels": ["chat"]},
                                                   "urgent": {"channels": ["chat"]}}},
         "message": "urgent",
         "files": ["/etc/alertmanager/alertmanager.yml"],
     },
-], ids=lambda case: case["id"])
-def test_bad_input_fails_and_keeps_the_running_config(host, case):
-    before = {path: checksum(host, path) for path in case["files"]}
-    pid = main_pid(host, case["unit"])
-    rc, output = apply_role(case["role"], case["tags"], case["vars"])
-    assert rc != 0, "the run should have failed:\n" + output[-3000:]
-    assert case["message"] in output, "expected message %r not in the output:\n%s" % (case["message"], output[-3000:])
+]
+
+MIRROR_VARS = {
+    "monitoring_stack_mirror_url": "file://{{ lookup('ansible.builtin.env', 'MONITORING_STACK_PROJECT_DIR') }}/.cache/mirror",
+    "monitoring_stack_cache_dir": "{{ lookup('ansible.builtin.env', 'MONITORING_STACK_PROJECT_DIR') }}/.cache/controller-prometheus",
+    "monitoring_stack_promtool": "{{ lookup('ansible.builtin.env', 'MONITORING_STACK_PROJECT_DIR') }}/.cache/tools/bin/promtool",
+}
+
+
+def _bad_input_playbook(outdir):
+    """One play per case: the role with the case's variables (role parameters, above the mirror's versions),
+    its failure (or success) written to outdir/<n>.json on the controller."""
+    record = {"delegate_to": "localhost", "become": False, "vars": {"ansible_become": False}}
+    plays = []
+    for number, case in enumerate(CASES):
+        plays.append({
+            "name": "Bad input: %s" % case["id"], "hosts": "all", "become": True, "gather_facts": number == 0,
+            "vars": MIRROR_VARS,
+            "tasks": [
+                {"name": "Load the versions and checksums of the test mirror.", "ansible.builtin.include_vars": {
+                    "file": "{{ lookup('ansible.builtin.env', 'MONITORING_STACK_PROJECT_DIR') }}/.cache/mirror/test-vars.yml"}},
+                {"name": "Apply the role with the bad input.", "block": [
+                    {"name": "Apply %s." % case["role"], "ansible.builtin.include_role": {"name": case["role"]},
+                     "vars": case["vars"]},
+                    dict(record, **{"name": "Record that the run did not fail.", "ansible.builtin.copy": {
+                        "content": "null", "dest": "%s/%d.json" % (outdir, number), "mode": "0600"}}),
+                ], "rescue": [
+                    dict(record, **{"name": "Record the failure.", "ansible.builtin.copy": {
+                        "content": "{{ ansible_failed_result | to_json }}", "dest": "%s/%d.json" % (outdir, number),
+                        "mode": "0600"}}),
+                ]},
+            ],
+        })
+    return plays
+
+
+def _strings(value):
+    """Every string in a task result (msg, stdout, stderr, results of loop items...)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@pytest.fixture(name="bad_input_runs", scope="module")
+def fixture_bad_input_runs(host):
+    """Before: each case's file checksums and main PID; then every case in one run; {id: (before, failure)}."""
+    before = {case["id"]: ({path: checksum(host, path) for path in case["files"]}, main_pid(host, case["unit"]))
+              for case in CASES}
+    with tempfile.TemporaryDirectory(prefix="bad-input-") as outdir:
+        playbook = os.path.join(outdir, "bad_inputs.yml")
+        with open(playbook, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(_bad_input_playbook(outdir), handle, sort_keys=False)
+        rc, output = run_playbook(playbook, inventory=molecule_inventory(), connection=None, timeout=900)
+        assert rc == 0, "the rescues should have kept the run going:\n" + output[-4000:]
+        failures = {}
+        for number, case in enumerate(CASES):
+            with open(os.path.join(outdir, "%d.json" % number), encoding="utf-8") as handle:
+                failures[case["id"]] = json.load(handle)
+    return {key: (before[key], failures[key]) for key in before}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case["id"])
+def test_bad_input_fails_and_keeps_the_running_config(host, case, bad_input_runs):
+    (files, pid), failure = bad_input_runs[case["id"]]
+    assert failure is not None, "the run should have failed"
+    text = "\n".join(_strings(failure))
+    assert case["message"] in text, "expected message %r not in the failure:\n%s" % (case["message"], text[-3000:])
     print("%s: failed as expected with %r" % (case["id"], case["message"]))
-    assert {path: checksum(host, path) for path in case["files"]} == before, "a file changed"
+    assert {path: checksum(host, path) for path in case["files"]} == files, "a file changed"
     assert host.service(case["unit"]).is_running
     assert main_pid(host, case["unit"]) == pid, "the service was restarted"
 

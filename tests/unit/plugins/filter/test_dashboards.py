@@ -127,6 +127,35 @@ def test_logs_dashboard_uses_loki_and_logs_panels():
     assert dashboard_queries(dashboard) == []
 
 
+def test_loki_query_variables_are_structured():
+    """Grafana 12's Loki datasource reads a variable query object only through type/label/stream (issue #13)."""
+    dashboard = grafana_dashboard({"title": "L", "datasource": "loki", "variables": [
+        {"name": "job", "query": "label_values(job)"},
+        {"name": "host", "query": 'label_values({job=~"$job"}, host)'},
+        {"name": "label", "query": "label_names()"}],
+        "panels": [{"title": "P", "type": "logs", "targets": ['{job=~"$job", host=~"$host"}']}]}, UIDS)
+    queries = {v["name"]: v["query"] for v in dashboard["templating"]["list"] if v["type"] == "query"}
+    ref = "LokiVariableQueryEditor-VariableQuery"
+    assert queries == {"job": {"type": 1, "label": "job", "stream": "", "refId": ref},
+                       "host": {"type": 1, "label": "host", "stream": '{job=~"$job"}', "refId": ref},
+                       "label": {"type": 0, "refId": ref}}
+    definitions = {v["name"]: v["definition"] for v in dashboard["templating"]["list"] if v["type"] == "query"}
+    assert definitions["host"] == 'label_values({job=~"$job"}, host)'
+
+
+def test_loki_query_variable_grafana_cannot_parse_is_refused():
+    _bad({"title": "L", "datasource": "loki", "variables": [{"name": "job", "query": "count_over_time({a=\"b\"}[5m])"}],
+          "panels": [{"title": "P", "type": "logs", "targets": ['{job=~"$job"}']}]},
+         "variable 'job'", "label_values")
+
+
+def test_prometheus_query_variables_keep_the_query_object():
+    dashboard = grafana_dashboard({"title": "P", "variables": [{"name": "job", "query": "label_values(up, job)"}],
+                                   "panels": [{"title": "P", "targets": ['up{job=~"$job"}']}]}, UIDS)
+    var = [v for v in dashboard["templating"]["list"] if v["name"] == "job"][0]
+    assert var["query"] == {"query": "label_values(up, job)", "refId": "PrometheusVariableQueryEditor-VariableQuery"}
+
+
 def test_docs_example_renders():
     """The user dashboard example in docs/grafana.md renders and passes the lint."""
     with open(os.path.join(ROOT, "docs", "grafana.md"), encoding="utf-8") as handle:

@@ -106,6 +106,55 @@ def test_no_alerting_file_without_alerting_and_it_is_pruned():
     assert "/etc/grafana/provisioning/alerting/monitoring-stack.yml" in with_alerting["keep"]
 
 
+ALERTING = "/etc/grafana/provisioning/alerting/monitoring-stack.yml"
+OPS_POINT = {"orgId": 1, "name": "ops", "receivers": [{"uid": "ops-webhook", "type": "webhook", "settings": {"url": "https://x"}}]}
+OPS_POLICY = {"orgId": 1, "receiver": "ops"}
+
+
+def test_removed_alerting_is_taken_back_not_just_deleted():
+    """Deleting the file leaves Grafana's policies and contact points in place (issue #13): once the role's alerting is
+    removed, the file it wrote last time is answered with Grafana's resetPolicies and deleteContactPoints."""
+    first = files(plan(contact_points=[OPS_POINT], policies=[OPS_POLICY]))[ALERTING]
+    result = plan(alerting_previous=first)
+    assert ALERTING in files(result)
+    assert ALERTING in prunes(result)["provisioning files"]["keep"]
+    assert [f["dest"] for f in writes(result)["grafana.ini, datasources and alerting"]["files"]][-1] == ALERTING
+    taken_back = yaml.safe_load(files(result)[ALERTING])
+    assert taken_back == {"apiVersion": 1, "deleteContactPoints": [{"orgId": 1, "uid": "ops-webhook"}], "resetPolicies": [1]}
+    assert files(result)[ALERTING].startswith("# Managed by monitoring.stack")
+
+
+def test_taking_back_is_the_same_on_every_run():
+    first = files(plan(contact_points=[OPS_POINT], policies=[OPS_POLICY]))[ALERTING]
+    second = files(plan(alerting_previous=first))[ALERTING]
+    third = files(plan(alerting_previous=second))[ALERTING]
+    assert second == third
+
+
+def test_a_removed_contact_point_is_deleted_and_the_kept_one_stays():
+    other = {"orgId": 2, "name": "dev", "receivers": [{"uid": "dev-mail", "type": "email", "settings": {"addresses": "a@b"}}]}
+    first = files(plan(contact_points=[OPS_POINT, other], policies=[OPS_POLICY, {"orgId": 2, "receiver": "dev"}]))[ALERTING]
+    result = yaml.safe_load(files(plan(contact_points=[OPS_POINT], policies=[OPS_POLICY], alerting_previous=first))[ALERTING])
+    assert result["contactPoints"] == [OPS_POINT]
+    assert result["policies"] == [OPS_POLICY]
+    assert result["deleteContactPoints"] == [{"orgId": 2, "uid": "dev-mail"}]
+    assert result["resetPolicies"] == [2]
+
+
+def test_provisioning_again_drops_the_removal():
+    first = files(plan(contact_points=[OPS_POINT], policies=[OPS_POLICY]))[ALERTING]
+    removed = files(plan(alerting_previous=first))[ALERTING]
+    again = yaml.safe_load(files(plan(contact_points=[OPS_POINT], policies=[OPS_POLICY], alerting_previous=removed))[ALERTING])
+    assert again == {"apiVersion": 1, "contactPoints": [OPS_POINT], "policies": [OPS_POLICY]}
+
+
+@pytest.mark.parametrize("previous", ["", None, "not: [valid", "just text", "apiVersion: 1\n"])
+def test_nothing_to_take_back_writes_no_alerting_file(previous):
+    result = plan(alerting_previous=previous)
+    assert ALERTING not in files(result)
+    assert ALERTING not in prunes(result)["provisioning files"]["keep"]
+
+
 def test_dashboards_from_specs_and_files_with_their_prune_set():
     library = {"dashboards/backups.yml": open(os.path.join(LIBRARY, "backups.yml"), encoding="utf-8").read()}
     own = "title: Payments\nuid: payments\npanels:\n  - title: Failures\n    targets:\n      - expr: sum(payment_failures_total)\n"

@@ -16,6 +16,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.monitoring.stack.plugins.filter.logs import FilterModule
+from ansible_collections.monitoring.stack.plugins.module_utils import _alloy_syntax as A
 from ansible_collections.monitoring.stack.plugins.module_utils import _log_sources as S
 from ansible_collections.monitoring.stack.plugins.module_utils import _loki as L
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError
@@ -418,25 +419,13 @@ def test_agents_need_normalised_sources():
 
 # --------------------------------------------------------------------------- Alloy
 
-_BLOCK = re.compile(r'^\s*([a-z_]+(?:\.[a-z_]+)*)\s+"([a-z0-9_]+)"\s*\{\s*$')
-_REF = re.compile(r'\b((?:loki|local|discovery)\.[a-z_.]+?)\.([a-z0-9_]+)\.(receiver|targets|rules)\b')
-
-
-def _strip_strings(text):
-    return re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
-
-
 def _alloy_problems(text):
-    """Unbalanced braces and references to undeclared components of an Alloy config."""
-    problems = []
-    bare = _strip_strings(text)
-    if bare.count("{") != bare.count("}"):
-        problems.append("unbalanced braces")
-    declared = {m.groups() for m in map(_BLOCK.match, text.splitlines()) if m}
-    for component, label, _export in _REF.findall(bare):
-        if (component, label) not in declared:
-            problems.append("%s.%s" % (component, label))
-    return problems
+    """Syntax errors and references to undeclared components of an Alloy config (module_utils/_alloy_syntax.py)."""
+    try:
+        tree = A.parse(text)
+    except A.AlloySyntaxError as exc:
+        return ["syntax: %s" % exc]
+    return [ref.rsplit(".", 1)[0] for ref in A.undeclared_references(tree)]
 
 
 def test_alloy_checker_catches_dangling_reference():
@@ -444,30 +433,18 @@ def test_alloy_checker_catches_dangling_reference():
     assert _alloy_problems(text) == []
     broken = text.replace("forward_to = [loki.process.odoo.receiver]", "forward_to = [loki.process.odo.receiver]")
     assert _alloy_problems(broken) == ["loki.process.odo"]
-    assert _alloy_problems(text + "}\n") == ["unbalanced braces"]
+    assert _alloy_problems(text + "}\n")[0].startswith("syntax: line ")
+    # A brace inside a string: counting braces saw a balanced file, the parser sees the open block.
+    assert "expected '}' to close the block" in _alloy_problems(text.replace('  format = "logfmt"\n}', '  format = "}"\n'))[0]
 
 
 def test_alloy_config_structure():
     text = FILTERS["alloy_config"](_sources(), AGENT)
     assert _alloy_problems(text) == []
-    bare = _strip_strings(text)
-    assert bare.count("{") == bare.count("}")
-    depth = 0
-    for char in bare:
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        assert depth >= 0
-    assert bare.count("[") == bare.count("]")
-    declared = set()
-    for line in text.splitlines():
-        match = _BLOCK.match(line)
-        if match:
-            assert (match.group(1), match.group(2)) not in declared, line
-            declared.add((match.group(1), match.group(2)))
-    refs = set(_REF.findall(bare.replace('""', '')))
-    refs |= set(_REF.findall(text))
-    assert refs
-    for component, label, _export in refs:
-        assert (component, label) in declared, "%s.%s is referenced but not declared" % (component, label)
+    tree = A.parse(text)
+    declared = A.blocks(tree)
+    labelled = [(name, label) for name, label in declared if label]
+    assert len(labelled) == len(set(labelled)), "a component is declared twice"
     for name in [c["name"] for c in CATALOGUE]:
         assert ("loki.process", name) in declared
     assert ("loki.write", "default") in declared
@@ -475,7 +452,7 @@ def test_alloy_config_structure():
     assert ("loki.source.journal", "journal") in declared and ("loki.relabel", "journal") in declared
     assert 'tenant_id = "shop"' in text and 'password_file = "/etc/promtail/loki.password"' in text
     for stage in ("stage.json", "stage.regex", "stage.labels", "stage.timestamp", "stage.structured_metadata", "stage.multiline"):
-        assert stage in text
+        assert ("loki.process." + stage, None) in declared
 
 
 def test_alloy_strings_escape_regexes():

@@ -140,7 +140,14 @@ def test_bad_site_tls_is_refused(tls, message):
 def test_site_tls_adds_its_directory_and_works_without_a_web_config():
     out = daemon_plan(dict(BASE, site_tls=True, config_dir="/etc/loki", directories=[{"path": "/etc/loki"}]),
                       architecture="x86_64", cache_dir="/c", tls=SITE_TLS)
-    assert out["directories"][-1] == {"path": "/etc/loki/tls", "mode": "0750"}
+    assert out["directories"][-1] == {"path": "/etc/loki/tls", "owner": "root", "group": out["group"], "mode": "0750"}
     assert out["tls_server"]["cert_file"] == "/etc/loki/tls/server.crt"
     assert [f["dest"] for f in out["tls_files"]] == ["/etc/loki/tls/ca.crt", "/etc/loki/tls/server.crt", "/etc/loki/tls/server.key"]
     assert out["web"] is None
+
+
+def test_directories_get_owner_group_and_mode_defaults():
+    out = daemon_plan(dict(BASE, directories=[{"path": "/etc/n"}, {"path": "/var/lib/n", "owner": "n", "mode": "0700"}]),
+                      architecture="x86_64", cache_dir="/c")
+    assert out["directories"] == [{"path": "/etc/n", "owner": "root", "group": out["group"], "mode": "0750"},
+                                  {"path": "/var/lib/n", "owner": "n", "group": out["group"], "mode": "0700"}]

@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+"""The grafana role's own variables, templated by Ansible over its defaults: the grafana.ini it writes.
+
+The role's vars/main.yml and defaults/main.yml are loaded and templated the way a play does it (trusted
+templates, Ansible's Templar), then written with the collection's grafana.ini renderer, so a test reads the
+same text the role puts into /etc/grafana/grafana.ini.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+
+from ansible_collections.monitoring.stack.plugins.module_utils._grafana_provisioning import grafana_ini
+
+ROLE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+                    "roles", "grafana")
+
+
+def _rendered_ini(**overrides):
+    loader = DataLoader()
+    variables = {"inventory_hostname": "gf-1"}
+    for rel in ("defaults/main.yml", "vars/main.yml"):
+        variables.update(loader.load_from_file(os.path.join(ROLE, rel), trusted_as_template=True))
+    variables.update(overrides)
+    ini = Templar(loader=loader, variables=variables).template(variables["_grafana_ini"])
+    parser = configparser.RawConfigParser(interpolation=None)
+    parser.read_string("[__top__]\n" + grafana_ini(ini))
+    return parser
+
+
+def test_viewers_can_use_explore_by_default():
+    """Read-only developers (Viewer) need Explore: Grafana 12 OSS grants Viewers the Explorer role only through
+    [users] viewers_can_edit (issue #13); before, the role wrote viewers_can_edit = false."""
+    ini = _rendered_ini()
+    assert ini.get("users", "viewers_can_edit") == "true"
+    assert ini.get("users", "auto_assign_org_role") == "Viewer"
+    # Viewers get Explore, not a way to save: sign-up, org creation and anonymous access stay off.
+    assert ini.get("users", "allow_sign_up") == "false"
+    assert ini.get("auth.anonymous", "enabled") == "false"
+
+
+def test_explore_for_viewers_can_be_turned_off():
+    assert _rendered_ini(grafana_viewers_can_explore=False).get("users", "viewers_can_edit") == "false"
+
+
+def test_grafana_ini_still_overrides_the_setting():
+    ini = _rendered_ini(grafana_ini={"users": {"viewers_can_edit": False}})
+    assert ini.get("users", "viewers_can_edit") == "false"
+    assert ini.get("users", "auto_assign_org_role") == "Viewer"
