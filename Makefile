@@ -13,8 +13,12 @@ export ANSIBLE_STRATEGY_PLUGINS = $(shell ls -d $(CURDIR)/$(VENV)/lib/python3*/s
 export ANSIBLE_STRATEGY := mitogen_linear
 endif
 
-# Molecule scenarios run by `make molecule`, fastest first.
-SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_exporter grafana logs prometheus backup runbooks production
+# The Molecule scenarios, in one list, longest first (the pool's order below); `make molecule` runs them
+# fastest first, the same list reversed.
+POOL_SCENARIOS ?= production runbooks prometheus backup logs grafana postgres_exporter nginx_exporter \
+                  blackbox_exporter node_exporter cadvisor
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+SCENARIOS ?= $(strip $(call reverse,$(POOL_SCENARIOS)))
 # Test tiers of `make test` (tests/harness/run-tiers.sh). "par:" tiers share a pool of JOBS slots: the host
 # images and the mirror are made while the linters run, then (after "join") the scenarios run two at a
 # time, longest first, with the short static tiers filling the last slots. Each scenario has its own docker
@@ -22,8 +26,6 @@ SCENARIOS ?= node_exporter cadvisor blackbox_exporter nginx_exporter postgres_ex
 # cores take little more than one: the summary prints each tier's seconds and the wall clock.
 JOBS ?= 2
 export JOBS
-POOL_SCENARIOS ?= production runbooks prometheus backup logs grafana postgres_exporter nginx_exporter \
-                  blackbox_exporter node_exporter cadvisor
 TIERS ?= par:test-hosts par:lint par:sanity par:build join \
          $(addprefix par:molecule-,$(POOL_SCENARIOS)) par:unit par:rules par:dashboards
 

@@ -21,15 +21,16 @@ record() {  # name result seconds
 }
 # Wait for one pool tier to end (any of them), print its output and record its row.
 reap_one() {
-  local done_pid tier rc
+  local done_pid tier rc took
   wait -n -p done_pid "${pids[@]}"
   rc=$?
   for tier in "${!pids[@]}"; do
     [ "${pids[$tier]}" = "$done_pid" ] || continue
-    printf '\n===== tier %s (ran in the pool): ended after %ss =====\n' "$tier" "$(( $(date +%s) - starts[$tier] ))"
+    took=$(( $(date +%s) - starts[$tier] ))
+    printf '\n===== tier %s (ran in the pool): ended after %ss =====\n' "$tier" "$took"
     cat "$logdir/$tier.log"
     if [ "$rc" = 0 ]; then res=passed; else res=FAILED; fi
-    record "$tier" "$res" "$(( $(date +%s) - starts[$tier] ))"
+    record "$tier" "$res" "$took"
     unset "pids[$tier]"
     printf '===== tier %s: %s =====\n' "$tier" "$res"
   done
