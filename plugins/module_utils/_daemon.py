@@ -101,6 +101,12 @@ def _check(desc):
             name, ", ".join(INSTALL_SOURCES), desc["install_source"]))
     if desc["archive_format"] not in ARCHIVE_FORMATS:
         raise CommonError("%s: archive_format must be one of %s" % (name, ", ".join(ARCHIVE_FORMATS)))
+    timeout = desc["ready_timeout"]
+    if isinstance(timeout, str) and timeout.isdigit():
+        timeout = desc["ready_timeout"] = int(timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 3600:
+        raise CommonError("%s: ready_timeout (monitoring_stack_ready_timeout) must be whole seconds 1-3600, got %r"
+                          % (name, timeout))
     if desc["install_source"] == "package" and not desc["package_name"]:
         raise CommonError("%s: install source 'package' needs a package name" % name)
     if desc["install_source"] == "binary" and not desc["binary_path"]:
@@ -151,7 +157,7 @@ def site_tls(tls, config_dir):
 
 
 def daemon_plan(descriptor, architecture="", binary_dir="/usr/local/bin", cache_dir="", mirror_url="",
-                require_archive=True, tls=None):
+                require_archive=True, tls=None, ready_timeout=None):
     """Return the descriptor with defaults filled in and the derived values added.
 
     Derived keys: ``role``, ``group``, ``binary`` (the daemon's path on the host for the
@@ -166,10 +172,15 @@ def daemon_plan(descriptor, architecture="", binary_dir="/usr/local/bin", cache_
 
     With ``require_archive=False`` (the handlers, which need only the unit and its port) the
     archive values are left empty instead of failing for a missing architecture or checksum.
+
+    ``ready_timeout`` is ``monitoring_stack_ready_timeout``: the readiness wait of every daemon whose
+    descriptor does not set its own (Grafana's migrations need longer and say so).
     """
     if not isinstance(descriptor, dict):
         raise CommonError("daemon descriptor must be a dict, got %s" % type(descriptor).__name__)
     desc = dict(DEFAULTS)
+    if ready_timeout is not None and "ready_timeout" not in descriptor:
+        desc["ready_timeout"] = ready_timeout
     desc.update(descriptor)
     _check(desc)
     name = desc["service"]

@@ -5,9 +5,11 @@
 
 :func:`alert_digest_plan` merges ``alertmanager_digest`` with the SMTP settings Alertmanager's email
 channel uses (``alertmanager_smtp``, overridden by the keys of the email channel the digest names),
-finds the Prometheus to ask (the first host of the prometheus group, HTTPS to its inventory name with the
-site CA when the site has TLS) and returns the JSON config of ``roles/alertmanager/files/alert-digest`` and
-the timer's ``OnCalendar``. Secrets stay in the config, which the role writes 0640 root:alertmanager.
+finds the Prometheus to ask (the first host of the prometheus group at its listen port and route prefix,
+HTTPS to its inventory name with the site CA when the site has TLS) and returns the JSON config of ``roles/alertmanager/files/alert-digest`` and
+the timer's ``OnCalendar``. With ``chat_channel`` naming a Slack channel of ``alertmanager_channels``, the
+digest is also posted to that channel's webhook. The site CA is trusted (beside the system's) for SMTP and
+Slack too. Secrets stay in the config, which the role writes 0640 root:alertmanager.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from ansible_collections.monitoring.stack.plugins.module_utils._scrape import _j
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError, check_duration, check_keys
 
 KIND = "alertmanager_digest"
-DIGEST_KEYS = ("enabled", "recipients", "channel", "time", "hours", "step", "subject", "prometheus_url",
+DIGEST_KEYS = ("enabled", "recipients", "channel", "chat_channel", "time", "hours", "step", "subject", "prometheus_url",
                "prometheus_username", "prometheus_password", "top")
 SMTP_KEYS = ("smarthost", "from", "hello", "auth_username", "auth_password", "auth_password_file", "auth_identity",
              "require_tls")
-DEFAULTS = {"enabled": False, "recipients": [], "channel": "", "time": "07:00", "hours": 24, "step": "1m",
+DEFAULTS = {"enabled": False, "recipients": [], "channel": "", "chat_channel": "", "time": "07:00", "hours": 24, "step": "1m",
             "subject": "Alert digest", "prometheus_url": "", "prometheus_username": "", "prometheus_password": "",
             "top": 20}
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
@@ -48,21 +50,34 @@ def _smtp(smtp, channels, channel):
     return result, recipients
 
 
+def _slack(channels, chat_channel, ca_file):
+    """The Slack webhook of the named chat channel ({} without one); an api_url_file is not readable here."""
+    if not chat_channel:
+        return {}
+    spec = (channels or {}).get(chat_channel)
+    if not isinstance(spec, dict) or spec.get("type") != "slack":
+        raise _error("chat_channel", "%r is not a slack channel of alertmanager_channels" % (chat_channel,))
+    url = str(spec.get("api_url") or "")
+    if not re.match(r"^https?://[^/?#]+", url):
+        raise _error("chat_channel", "the slack channel %r needs its webhook as api_url (http(s) URL): the digest "
+                                     "does not read api_url_file" % (chat_channel,))
+    return {"api_url": url, "channel": str(spec.get("channel") or ""), "ca_file": ca_file}
+
+
 def _prometheus_url(groups, hostvars, tls, group="prometheus"):
-    """The API base URL of the first Prometheus of the inventory (its external URL when it has one)."""
+    """The API base URL of the first Prometheus of the inventory: straight to its listen port (HTTPS to its
+    inventory name with the site TLS), under the route prefix of its external URL. Not the external URL
+    itself: that often names a reverse proxy in front, with its own login."""
     hosts = list((groups or {}).get(group) or [])
     if not hosts:
         raise _error("prometheus_url", "the inventory has no %s group: set prometheus_url" % group)
     host = hosts[0]
     host_vars = (hostvars or {}).get(host) or {}
-    external = host_vars.get("prometheus_external_url") or ""
-    if external:
-        route_prefix("prometheus_external_url of %s" % host, external)
-        return str(external).rstrip("/")
+    prefix = route_prefix("prometheus_external_url of %s" % host, host_vars.get("prometheus_external_url") or "")
     port = _port_of(host_vars.get("prometheus_listen_address")) or 9090
     if tls:
-        return "https://%s" % _join_host_port(str(host), port)
-    return "http://%s" % _join_host_port(host_address(hostvars, host), port)
+        return "https://%s%s" % (_join_host_port(str(host), port), prefix)
+    return "http://%s%s" % (_join_host_port(host_address(hostvars, host), port), prefix)
 
 
 def alert_digest_plan(digest, smtp=None, channels=None, groups=None, hostvars=None, tls=False, ca_file=""):
@@ -112,6 +127,10 @@ def alert_digest_plan(digest, smtp=None, channels=None, groups=None, hostvars=No
                  "password": settings.get("auth_password", ""), "password_file": settings.get("auth_password_file", ""),
                  "identity": settings.get("auth_identity", ""),
                  # Alertmanager's default: STARTTLS required.
-                 "require_tls": settings.get("require_tls", True) is not False},
+                 "require_tls": settings.get("require_tls", True) is not False,
+                 "ca_file": ca_file},
     }
+    slack = _slack(channels, spec["chat_channel"], ca_file)
+    if slack:
+        config["slack"] = slack
     return {"enabled": True, "on_calendar": "*-*-* %s:%s:00" % match.groups(), "config": config}

@@ -1,7 +1,8 @@
 """postgres_exporter: live exporter against the Debian PostgreSQL (15 on bookworm, 17 on trixie).
 
 The role created the monitoring user (pg_monitor only); prepare.yml loaded
-pg_stat_statements and made a table with dead tuples.
+pg_stat_statements, made a table with dead tuples, scanned it sequentially and by index, and made two
+materialized views (one refreshed, one WITH NO DATA).
 """
 
 import time
@@ -76,6 +77,44 @@ def test_bloat_estimates_see_the_demo_table(host):
     dead = [v for labels, v in samples(body, "pg_table_bloat_dead_ratio").items() if 'relname="pgx_bloat_demo"' in labels]
     assert dead and 0.3 < dead[0] <= 0.6, dead
     assert any('indexrelname="pgx_bloat_demo_pkey"' in labels for labels in samples(body, "pg_index_bloat_size_bytes"))
+
+
+def _of(body, name, **labels):
+    """Values of name whose labels include all of labels."""
+    wanted = ['%s="%s"' % item for item in labels.items()]
+    return [v for key, v in samples(body, name).items() if all(w in key for w in wanted)]
+
+
+def test_table_depth_sizes_scans_and_index_hits(host):
+    """Seed depth: top table and index sizes, sequential scans per table, per-index cache hits."""
+    body = scrape(host)
+    table = _of(body, "pg_top_relations_bytes", relname="pgx_bloat_demo", kind="table")
+    index = _of(body, "pg_top_relations_bytes", relname="pgx_bloat_demo_pkey", kind="index")
+    assert table and index and table[0] > index[0] > 0, (table, index)
+    assert _of(body, "pg_stat_user_tables_seq_scan", relname="pgx_bloat_demo")[0] >= 1
+    assert _of(body, "pg_stat_user_tables_idx_scan", relname="pgx_bloat_demo")[0] >= 1
+    hits = _of(body, "pg_statio_user_indexes_idx_blks_hit_total", indexrelname="pgx_bloat_demo_pkey")
+    assert hits and hits[0] >= 1, list(samples(body, "pg_statio_user_indexes_idx_blks_hit_total"))[:3]
+
+
+def test_materialized_views_populated_size_and_refresh_age(host):
+    body = scrape(host)
+    assert _of(body, "pg_matview_populated", matviewname="pgx_matview_demo") == [1.0]
+    assert _of(body, "pg_matview_populated", matviewname="pgx_matview_never") == [0.0]
+    assert _of(body, "pg_matview_size_bytes", matviewname="pgx_matview_demo")[0] > 0
+    # With postgres_exporter_matview_refresh_age: the age of the last refresh, a number (NaN without).
+    age = _of(body, "pg_matview_refresh_age_seconds", matviewname="pgx_matview_demo")
+    assert age and 0 <= age[0] < 3600, age
+
+
+def test_idle_in_transaction_sessions_are_counted(host):
+    # A session that opens a transaction and then waits in a shell command: "idle in transaction" for 15 s.
+    host.check_output("printf 'BEGIN;\\nSELECT 1;\\n\\\\! sleep 15\\nCOMMIT;\\n' > /tmp/pgx-idle.sql && chmod 644 /tmp/pgx-idle.sql")
+    host.run("(runuser -u postgres -- psql -XAtq -f /tmp/pgx-idle.sql >/dev/null 2>&1 &)")
+    time.sleep(4)
+    idle = [v for key, v in samples(scrape(host), "pg_stat_activity_count").items()
+            if 'state="idle in transaction"' in key and 'datname="postgres"' in key]
+    assert idle and idle[0] >= 1, idle
 
 
 def test_long_running_query_is_counted(host):

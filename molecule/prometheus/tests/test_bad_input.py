@@ -200,7 +200,9 @@ def test_config_change_reloads_without_restart(host):
 
 def test_readiness_gate_fails_a_run_whose_daemon_cannot_start(host):
     """Alertmanager told to listen on Prometheus' port: the run fails with the journal, then recovers."""
-    rc, output = apply_role("monitoring.stack.alertmanager", "alertmanager", {"alertmanager_listen_address": ":9090"})
+    # A short wait (monitoring_stack_ready_timeout), so the test does not sit out the default 60 s.
+    rc, output = apply_role("monitoring.stack.alertmanager", "alertmanager", {"alertmanager_listen_address": ":9090",
+                                                                              "monitoring_stack_ready_timeout": 10})
     assert rc != 0, "a run whose daemon cannot start must fail:\n" + output[-3000:]
     assert "alertmanager is not listening on port 9090" in output, output[-3000:]
     assert "Last journal lines" in output and "address already in use" in output, output[-3000:]

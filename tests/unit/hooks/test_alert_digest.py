@@ -235,3 +235,54 @@ def test_bad_config_exits_2(tmp_path, capsys):
     path.write_text(json.dumps({"prometheus": {"url": ""}, "smtp": {}}))
     assert ad.main(["--config", str(path)]) == 2
     assert "bad config" in capsys.readouterr().err
+
+
+class FakeSlack(BaseHTTPRequestHandler):
+    posts = []
+
+    def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+    def do_POST(self):  # pylint: disable=invalid-name
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        FakeSlack.posts.append((self.path, self.headers.get("Content-Type"), json.loads(body)))
+        self.send_response(200 if self.path == "/services/ok" else 403)
+        self.end_headers()
+
+
+@pytest.fixture(name="slack_url")
+def fixture_slack_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSlack)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+
+
+def test_the_digest_is_also_posted_to_slack(tmp_path, prometheus_url, slack_url, capsys):
+    FakeSlack.posts = []
+    path = _config(tmp_path, prometheus_url)
+    config = json.loads(open(path, encoding="utf-8").read())
+    config["slack"] = {"api_url": slack_url + "/services/ok", "channel": "#ops"}
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(config, handle)
+    assert ad.main(["--config", path, "--now", str(NOW)], sender=lambda settings, mail: None) == 0
+    (post_path, content_type, payload), = FakeSlack.posts
+    assert post_path == "/services/ok" and content_type == "application/json"
+    assert payload["channel"] == "#ops"
+    assert payload["text"].startswith("*Alert digest: 2 alert(s) fired, 1 still firing (last 24 h)*")
+    assert "PostgresqlDown" in payload["text"] and "HostDiskFull" in payload["text"]
+    out = capsys.readouterr().out
+    assert "posted to Slack #ops" in out and "/services/ok" not in out
+
+
+def test_a_refused_slack_post_fails_without_showing_the_webhook(tmp_path, slack_url):
+    with pytest.raises(ad.DigestError, match="HTTP 403") as error:
+        ad.post_slack({"api_url": slack_url + "/services/revoked"}, "s", "b")
+    assert "revoked" not in str(error.value)
+
+
+def test_the_site_ca_is_trusted_beside_the_system_cas(tmp_path):
+    with pytest.raises(OSError):
+        ad.tls_context(str(tmp_path / "missing.crt"))
+    assert ad.tls_context("").verify_mode == ad.ssl.CERT_REQUIRED

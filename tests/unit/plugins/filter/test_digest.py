@@ -39,10 +39,10 @@ def test_site_tls_uses_the_inventory_name_and_the_ca():
     assert config["prometheus"]["ca_file"] == "/etc/alertmanager/tls/ca.crt"
 
 
-def test_external_url_wins():
+def test_the_route_prefix_of_the_external_url_but_not_its_proxy():
     hostvars = {"mon1.example.org": {"prometheus_external_url": "https://mon.example.org/prometheus/"}}
     config = _plan({"enabled": True, "recipients": ["ops@example.com"]}, hostvars=hostvars, tls=True, ca_file="/ca")["config"]
-    assert config["prometheus"]["url"] == "https://mon.example.org/prometheus"
+    assert config["prometheus"]["url"] == "https://mon1.example.org:9090/prometheus"
 
 
 def test_email_channel_overrides_smtp_and_gives_the_recipients():
@@ -53,7 +53,21 @@ def test_email_channel_overrides_smtp_and_gives_the_recipients():
     assert config["smtp"]["from"] == "monitoring@example.com"
 
 
+def test_chat_channel_adds_the_slack_webhook_and_the_site_ca_is_trusted_for_mail():
+    channels = {"chat": {"type": "slack", "api_url": "https://hooks.slack.com/services/T/B/x", "channel": "#ops"}}
+    config = _plan({"enabled": True, "recipients": ["ops@example.com"], "chat_channel": "chat"}, channels=channels,
+                   tls=True, ca_file="/etc/alertmanager/tls/ca.crt")["config"]
+    assert config["slack"] == {"api_url": "https://hooks.slack.com/services/T/B/x", "channel": "#ops",
+                               "ca_file": "/etc/alertmanager/tls/ca.crt"}
+    assert config["smtp"]["ca_file"] == "/etc/alertmanager/tls/ca.crt"
+    assert "slack" not in _plan({"enabled": True, "recipients": ["ops@example.com"]})["config"]
+
+
 @pytest.mark.parametrize("digest, kwargs, match", [
+    ({"enabled": True, "recipients": ["ops@example.com"], "chat_channel": "email"},
+     {"channels": {"email": {"type": "email", "to": "a@example.com"}}}, "not a slack channel"),
+    ({"enabled": True, "recipients": ["ops@example.com"], "chat_channel": "chat"},
+     {"channels": {"chat": {"type": "slack", "api_url_file": "/etc/x"}}}, "api_url"),
     ({"enabled": True}, {}, "recipients"),
     ({"enabled": True, "recipients": ["ops@example.com"], "time": "7:00"}, {}, "HH:MM"),
     ({"enabled": True, "recipients": ["not-an-address"]}, {}, "mail address"),

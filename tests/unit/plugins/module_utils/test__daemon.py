@@ -151,3 +151,16 @@ def test_directories_get_owner_group_and_mode_defaults():
                       architecture="x86_64", cache_dir="/c")
     assert out["directories"] == [{"path": "/etc/n", "owner": "root", "group": out["group"], "mode": "0750"},
                                   {"path": "/var/lib/n", "owner": "n", "group": out["group"], "mode": "0700"}]
+
+
+def test_the_site_ready_timeout_applies_unless_the_role_sets_its_own():
+    assert plan()["ready_timeout"] == 60
+    assert daemon_plan(BASE, architecture="x86_64", cache_dir="/c", ready_timeout=15)["ready_timeout"] == 15
+    own = dict(BASE, ready_timeout=180)
+    assert daemon_plan(own, architecture="x86_64", cache_dir="/c", ready_timeout=15)["ready_timeout"] == 180
+
+
+@pytest.mark.parametrize("value", [0, -1, "soon", True, 7200])
+def test_a_ready_timeout_that_is_not_whole_seconds_is_refused(value):
+    with pytest.raises(CommonError, match="ready_timeout"):
+        daemon_plan(BASE, architecture="x86_64", cache_dir="/c", ready_timeout=value)
