@@ -15,7 +15,7 @@ endif
 
 # The Molecule scenarios, in one list, longest first (the pool's order below); `make molecule` runs them
 # fastest first, the same list reversed.
-POOL_SCENARIOS ?= production runbooks prometheus backup logs grafana postgres_exporter nginx_exporter \
+POOL_SCENARIOS ?= production runbooks prometheus backup logs grafana postgres_exporter nginx_exporter otel_collector \
                   blackbox_exporter node_exporter cadvisor
 reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
 SCENARIOS ?= $(strip $(call reverse,$(POOL_SCENARIOS)))

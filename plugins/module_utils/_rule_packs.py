@@ -97,27 +97,38 @@ def _check_enabled(enabled, index):
         return list(index)
     if not isinstance(enabled, list):
         raise rule_error("<packs>", "enabled", "expected a list of pack names")
-    unknown = [name for name in enabled if name not in index]
+    unknown = [name for name in enabled if _base(name) not in index]
     if unknown:
         raise rule_error(unknown[0], "enabled", "no rule pack of this name; known packs: %s" % ", ".join(index))
     return enabled
 
 
+def _base(name):
+    """The pack of an enabled name: ``http_app@shop`` (an instance of pack http_app) -> ``http_app``."""
+    base, _sep, instance = str(name).partition("@")
+    if _sep and not SLUG.match(instance):
+        raise rule_error(name, "enabled", "the instance after @ must match [a-z0-9][a-z0-9_-]*")
+    return base
+
+
 def _pack_params(name, pack, params):
+    """Params of a pack instance: the pack's defaults, those given for the pack, then those for the instance."""
     defaults = pack.get("params") or {}
-    given = params.get(name) or {}
-    if not isinstance(defaults, dict) or not isinstance(given, dict):
+    given = params.get(_base(name)) or {}
+    instance = (params.get(name) or {}) if name != _base(name) else {}
+    if not isinstance(defaults, dict) or not isinstance(given, dict) or not isinstance(instance, dict):
         raise rule_error(name, "params", "expected a mapping of parameter name to value")
+    given = dict(given, **instance)
     unknown = sorted(set(given) - set(defaults))
     if unknown:
         raise rule_error(name, "params", "unknown parameter %r; the pack knows: %s" % (unknown[0], ", ".join(sorted(defaults)) or "none"))
     return dict(defaults, **given)
 
 
-def _pack_groups(pack, overrides, ctx, groups):
-    """Add the rules of one pack to ``groups``: one group named after the pack, recording rules first,
-    so alerts read recording rules of the same evaluation cycle (rules of a group run in order)."""
-    name = pack["pack"]
+def _pack_groups(pack, overrides, ctx, groups, name=None):
+    """Add the rules of one pack to ``groups``: one group named after the pack (or its instance), recording
+    rules first, so alerts read recording rules of the same evaluation cycle (rules of a group run in order)."""
+    name = name or pack["pack"]
     interval = check_duration(name, "interval", pack.get("interval"))
     for kind, spec in _pack_specs(pack):
         key = _rule_key(kind, spec) if isinstance(spec, dict) else None
@@ -137,12 +148,12 @@ def rule_pack_groups(packs, ctx, enabled=None, overrides=None, extra_rules=None,
     if not isinstance(params, dict):
         raise rule_error("<packs>", "params", "expected a mapping of pack name to parameters")
     for pack_name in params:
-        if pack_name not in index:
+        if _base(pack_name) not in index:
             raise rule_error(pack_name, "params", "no rule pack of this name")
     groups = GroupSet()
     for pack_name in _check_enabled(enabled, index):
-        pack = index[pack_name]
-        _pack_groups(pack, overrides, ctx.with_params(_pack_params(pack_name, pack, params)), groups)
+        pack = index[_base(pack_name)]
+        _pack_groups(pack, overrides, ctx.with_params(_pack_params(pack_name, pack, params)), groups, pack_name)
     groups.extend(alert_rule_groups(extra_rules or [], ctx, default_group="custom.alerts"))
     groups.extend(slo_rule_groups(slos or [], ctx))
     return groups.as_list()

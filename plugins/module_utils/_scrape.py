@@ -26,7 +26,7 @@ from ansible_collections.monitoring.stack.plugins.module_utils._spec import (
 
 JOB_KEYS = ("name", "group", "port", "port_var", "path_var", "metrics_path", "scheme", "basic_auth", "authorization", "tls",
             "labels", "scrape_interval", "scrape_timeout", "honor_labels", "params", "type", "module",
-            "targets_var", "targets", "enabled", "rule_packs", "relabel_configs", "metric_relabel_configs")
+            "targets_var", "targets", "enabled", "rule_packs", "relabel_configs", "metric_relabel_configs", "use_defaults")
 ALERTMANAGER_KEYS = ("group", "port", "port_var", "path_var", "scheme", "path_prefix", "basic_auth", "authorization", "tls",
                      "timeout", "api_version", "targets", "enabled")
 TLS_KEYS = ("ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version", "max_version")
@@ -253,7 +253,13 @@ def _exporter_groups(job, spec, groups, hostvars, labels):
             host_labels["__metrics_path__"] = prefix + metrics_path
         target_groups.append({"targets": [address], "labels": dict(sorted(host_labels.items()))})
     for target in spec.get("targets") or []:
-        target_groups.append({"targets": [str(target)], "labels": dict(sorted(labels.items()))})
+        # A static target: "host:port", or {target, labels} with labels of its own.
+        own = {}
+        if isinstance(target, dict):
+            _check_keys(job, target, ("target", "labels"), "targets")
+            own = _check_labels(job, "targets.labels", target.get("labels"))
+            target = target.get("target") or ""
+        target_groups.append({"targets": [str(target)], "labels": dict(sorted(dict(labels, **own).items()))})
     return target_groups
 
 
@@ -333,10 +339,16 @@ def _check_defaults(defaults):
 
 
 def _with_defaults(spec, defaults):
+    """``spec`` with the ``defaults`` it does not set; ``use_defaults`` (a list of keys) limits which ones apply."""
     if not defaults or not isinstance(spec, dict):
         return spec
     result = dict(spec)
+    wanted = spec.get("use_defaults", list(DEFAULT_KEYS))
+    if not isinstance(wanted, list) or set(wanted) - set(DEFAULT_KEYS):
+        raise _error(spec.get("name", "<unnamed>"), "use_defaults", "expected a list of %s" % ", ".join(DEFAULT_KEYS))
     for key, value in defaults.items():
+        if key not in wanted:
+            continue
         if key in ("basic_auth", "authorization") and (spec.get("basic_auth") or spec.get("authorization")):
             continue
         if key == "tls" and isinstance(spec.get("tls"), dict):

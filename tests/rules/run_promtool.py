@@ -5,7 +5,8 @@
 
 Steps, each one counted as passed or failed:
   1. ``promtool check rules`` on every pack rendered alone (``<pack>.rules.yml``),
-     on all packs rendered with a tenant scope, and on the SLO example (``slo.rules.yml``);
+     on all packs rendered with a tenant scope, on the pack variants of VARIANTS (other params, a
+     tenant scope) and on the SLO example (``slo.rules.yml``);
   2. every alert of a pack must be named in ``tests/rules/<pack>_test.yml`` (coverage);
   3. ``promtool test rules`` on every ``tests/rules/*_test.yml`` (copied next to the rendered rules).
 
@@ -37,6 +38,13 @@ from ansible_collections.monitoring.stack.plugins.filter.rules import (  # noqa:
 PACK_DIR = os.path.join(ROOT, "roles", "prometheus", "files", "rule_packs")
 SLO_EXAMPLE = os.path.join(HERE, "slo_example.yml")
 RUNBOOK_BASE_URL = "https://runbooks.example.com"
+# Packs rendered once more with other params or a tenant scope, for the tests that read them
+# (``<name>.rules.yml``): label variants of other frameworks and the scope of prometheus_rule_scope.
+VARIANTS = (
+    ("http_app_fastapi", "http_app", {"params": {"http_app": {
+        "job": "shop", "status_label": "code", "endpoint_label": "handler", "server_error_regex": "5xx"}}}),
+    ("http_app_tenant", "http_app", {"selector": 'tenant_id=~"t1|t2"', "group_by": ["tenant_id"]}),
+)
 
 
 def promtool_path():
@@ -128,6 +136,11 @@ def main():
         if runner.render("render all packs scoped to a tenant", scoped, rule_pack_groups, packs,
                          selector='tenant_id="t1"', runbook_base_url=RUNBOOK_BASE_URL) is not None:
             runner.promtool_run("promtool check rules scoped.rules.yml", "check", "rules", scoped)
+        for variant, pack, options in VARIANTS:
+            path = os.path.join(tmp, "%s.rules.yml" % variant)
+            if runner.render("render %s" % variant, path, rule_pack_groups, packs, enabled=[pack],
+                             runbook_base_url=RUNBOOK_BASE_URL, **options) is not None:
+                runner.promtool_run("promtool check rules %s.rules.yml" % variant, "check", "rules", path)
         slo_path = os.path.join(tmp, "slo.rules.yml")
         if runner.render("render slo example", slo_path, slo_rule_groups, load_yaml(SLO_EXAMPLE),
                          runbook_base_url=RUNBOOK_BASE_URL) is not None:

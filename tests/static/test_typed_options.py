@@ -35,6 +35,8 @@ FREE_KEYS = {
     "loki_rule_overrides": "rule name -> changes; monitoring.stack.loki_rule_groups checks names and keys",
     "grafana_ini": "section -> settings, deep-merged grafana.ini; monitoring.stack.grafana_ini and the preflight",
     "loki_config_extra": "any Loki config, deep-merged; monitoring.stack.loki_config and loki -verify-config",
+    "otel_collector_config_extra": "any collector config, deep-merged; otelcol-contrib validate checks it",
+    "otel_collector_resource_attributes": "resource attribute -> value; monitoring.stack.otel_collector_config checks the values",
     # Nested maps keyed by free names (labels, headers, environment, settings of a type).
     "*.labels": "label name -> value",
     "*.external_labels": "label name -> value (prometheus_global; prometheus_external_labels is merged over it)",

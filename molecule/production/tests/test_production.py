@@ -333,6 +333,7 @@ NO_DATA_DASHBOARDS = {
     "Kafka": "no Kafka here: kafka_exporter is verified up to the binary, its pack by promtool tests",
     "Business": "no application with the business contract here (its pack: promtool tests)",
     "Mobile sync": "no application with the mobile-sync contract here (its pack: promtool tests)",
+    "Applications": "no application with the conventional HTTP metrics here yet (the http_app pack: promtool tests)",
 }
 NO_DATA_PANELS = {
     "Alerts overview / Firing alerts and their age": "what fires depends on the moment",

@@ -18,7 +18,7 @@ from ansible_collections.monitoring.stack.plugins.module_utils._spec import SEVE
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 PACK_FILES = sorted(glob.glob(os.path.join(ROOT, "roles", "prometheus", "files", "rule_packs", "*.yml")))
 PACKS = [yaml.safe_load(open(path, encoding="utf-8")) for path in PACK_FILES]
-EXPECTED_PACKS = ["alertmanager", "backups", "blackbox", "business", "containers", "kafka", "mobile_sync", "node", "nginx",
+EXPECTED_PACKS = ["alertmanager", "backups", "blackbox", "business", "containers", "http_app", "kafka", "mobile_sync", "node", "nginx",
                   "notifications", "postgresql", "prometheus", "pushgateway", "redis"]
 
 
