@@ -99,3 +99,22 @@ def test_collector_accepts_a_span_over_otlp_http(host):
     accepted = poll(lambda: "otelcol_receiver_accepted_spans" in host.run("curl -sf http://127.0.0.1:8888/metrics").stdout,
                     timeout=30)
     assert accepted
+
+
+# kafka_exporter on the same host, up to the binary: no kafka_exporter binary and no Kafka can be had here.
+def test_kafka_exporter_sasl_password_only_in_its_0640_environment_file(host):
+    env = host.file("/etc/kafka_exporter/kafka_exporter.env")
+    assert (env.user, env.group, env.mode) == ("root", "kafka-exp", 0o640)
+    assert "SASL_USER_PASSWORD=" in env.content_string and "molecule-kafka-secret" in env.content_string
+    unit = host.file("/etc/systemd/system/kafka_exporter.service").content_string
+    assert "molecule-kafka-secret" not in unit
+    assert "EnvironmentFile=/etc/kafka_exporter/kafka_exporter.env" in unit
+    assert "User=kafka-exp" in unit and "ProtectSystem=strict" in unit and "NoNewPrivileges=yes" in unit
+
+
+def test_kafka_exporter_flags_name_every_broker_and_the_sasl_mechanism(host):
+    unit = host.file("/etc/systemd/system/kafka_exporter.service").content_string
+    for flag in ("--kafka.server=kafka1.example.org:9093", "--kafka.server=kafka2.example.org:9093",
+                 "--sasl.enabled", "--sasl.mechanism=scram-sha512", "--sasl.username=monitor"):
+        assert flag in unit, (flag, unit)
+    assert not host.service("kafka_exporter").is_running
