@@ -26,9 +26,11 @@ class Store:
             base = os.path.join(self.out, "%04d" % number)
             with open(base + ".eml", "wb") as handle:
                 handle.write(envelope.original_content or envelope.content)
+            # The authenticator returns the login as auth_data; aiosmtpd keeps it on the session.
+            login = getattr(session, "auth_data", None) or b""
             meta = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "tls": bool(session.ssl),
-                    "login": (session.login_data or b"").decode("utf-8", "replace")
-                    if isinstance(session.login_data, bytes) else str(session.login_data or "")}
+                    "authenticated": bool(getattr(session, "authenticated", False)),
+                    "login": login.decode("utf-8", "replace") if isinstance(login, bytes) else str(login)}
             with open(base + ".json", "w", encoding="utf-8") as handle:
                 json.dump(meta, handle)
         return "250 Message accepted"
