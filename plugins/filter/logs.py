@@ -2,7 +2,7 @@
 # Copyright: monitoring.stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Centralised-logs filters; the documentation of each is in its sidecar <filter>.yml, the logic in
-module_utils/_loki.py, _loki_rules.py, _log_sources.py, _log_host.py, _log_agents.py and _alloy_syntax.py, and
+module_utils/_loki.py, _loki_rules.py, _log_sources.py, _log_host.py, _log_agents.py, _log_rotation.py and _alloy_syntax.py, and
 plugin_utils/_log_handover.py (controller side: it reads YAML)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from ansible_collections.monitoring.stack.plugins.module_utils._log_agents import alloy_config, promtail_config
 from ansible_collections.monitoring.stack.plugins.plugin_utils._log_handover import promtail_positions
 from ansible_collections.monitoring.stack.plugins.module_utils._log_host import host_timezone
+from ansible_collections.monitoring.stack.plugins.module_utils._log_rotation import logrotate_configs
 from ansible_collections.monitoring.stack.plugins.module_utils._log_sources import log_source_overlaps, log_sources
 from ansible_collections.monitoring.stack.plugins.module_utils._loki import check_loki_config, loki_config, loki_config_extra_problems
 from ansible_collections.monitoring.stack.plugins.module_utils._loki_rules import loki_rule_groups, loki_ruler_alertmanager
@@ -44,4 +45,5 @@ class FilterModule:
             "loki_config_extra_problems": loki_config_extra_problems,
             "loki_rule_groups": loki_rule_groups,
             "loki_ruler_alertmanager": loki_ruler_alertmanager,
+            "logrotate_configs": logrotate_configs,
         })

@@ -94,7 +94,7 @@ SOURCE_TYPES = {
 _SOURCE_KEYS = {
     "name", "type", "enabled", "paths", "exclude", "job", "labels", "format", "expression", "json_fields",
     "label_fields", "metadata_fields", "timestamp", "multiline_firstline", "units", "max_age", "acl",
-    "acl_paths",
+    "acl_paths", "rotate",
 }
 _FORMATS = {
     "nginx_access": ("combined", "json"),
