@@ -80,8 +80,6 @@ def _append(host, path, lines):
     host.check_output("printf '%%s\\n'" + " %s" * len(lines) + " >> %s", *lines, path)
 
 
-
-
 def _converge(*extra_vars, tags=None):
     rc, out = run_playbook(CONVERGE, *extra_vars, inventory=molecule_inventory(), connection=None, tags=tags, timeout=1200)
     return rc, out
