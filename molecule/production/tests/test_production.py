@@ -271,7 +271,8 @@ def test_the_daily_digest_mails_what_fired_through_starttls_and_posts_to_chat(ho
     result = host.run("systemctl start alert-digest.service")
     assert result.rc == 0, host.run("journalctl -u alert-digest.service -n 30 --no-pager").stdout
     (meta, mail), = _mails(host)[mails:]
-    body = mail.get_content()
+    # The stored message has SMTP's CRLF line ends.
+    body = mail.get_content().replace("\r\n", "\n")
     print("digest mail: %s\n%s" % (mail["Subject"], body))
     assert meta["tls"] is True and meta["authenticated"] is True and meta["login"] == "alertmanager", meta
     assert meta["rcpt_tos"] == ["ops@example.org"] and meta["mail_from"] == "alertmanager@example.org", meta
