@@ -15,7 +15,7 @@ endif
 
 # The Molecule scenarios, in one list, longest first (the pool's order below); `make molecule` runs them
 # fastest first, the same list reversed.
-POOL_SCENARIOS ?= production runbooks prometheus backup logs grafana postgres_exporter nginx_exporter otel_collector \
+POOL_SCENARIOS ?= production cluster runbooks prometheus backup logs grafana postgres_exporter nginx_exporter otel_collector \
                   blackbox_exporter node_exporter cadvisor
 reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
 SCENARIOS ?= $(strip $(call reverse,$(POOL_SCENARIOS)))
@@ -27,16 +27,19 @@ SCENARIOS ?= $(strip $(call reverse,$(POOL_SCENARIOS)))
 JOBS ?= 2
 export JOBS
 TIERS ?= par:test-hosts par:lint par:sanity par:build join \
-         $(addprefix par:molecule-,$(POOL_SCENARIOS)) par:unit par:rules par:dashboards
+         $(addprefix par:molecule-,$(POOL_SCENARIOS)) par:docs par:unit par:rules par:dashboards
 
-.PHONY: help test test-hosts venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards \
-        molecule demo demo-down bench build clean handlers
+.PHONY: help test test-hosts venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards docs \
+        molecule demo demo-down bench fleet build clean handlers
 
 help:
 	@echo "make demo     - build the local lab and deploy the stack into it (make demo-down removes it)"
 	@echo "make bench    - converge benchmark for N lab hosts (N=\"1 5 10\")"
+	@echo "make fleet    - fleet benchmark: N lab hosts (N=30), two Prometheus shards and a VictoriaMetrics store"
 	@echo "make test     - the whole test suite (what .ci/run runs), with a summary table"
 	@echo "make lint | build | unit | rules | dashboards | sanity | molecule | molecule-<scenario>"
+	@echo "make docs     - build the documentation site into .cache/docs/html (warnings are errors), then check"
+	@echo "                its links and open its role, filter and guide pages in headless Chromium"
 
 test: venv collection
 	@bash tests/harness/run-tiers.sh $(TIERS)
@@ -81,6 +84,14 @@ dashboards: venv collection mirror
 rules: venv collection mirror
 	$(BIN)/python tests/rules/run_promtool.py
 
+# The documentation site: antsibull-docs pages of the roles, modules and filters plus the guides of docs/, built
+# by Sphinx with warnings as errors into .cache/docs/html (tests/docs/build_site.py), then tests/docs checks every
+# internal link and opens the pages in headless Chromium (Debian's chromium). Prints the seconds of each part.
+docs: venv collection
+	@start=$$(date +%s); $(BIN)/python tests/docs/build_site.py && built=$$(date +%s) && \
+	  $(BIN)/pytest -q -p no:cacheprovider tests/docs; rc=$$?; end=$$(date +%s); \
+	  echo "docs: $$(( $${built:-$$end} - start )) s build, $$(( end - $${built:-$$end} )) s test"; exit $$rc
+
 molecule: $(addprefix molecule-,$(SCENARIOS))
 # The host images, the mirror and the collection link every scenario needs, made once before scenarios run in parallel.
 test-hosts: venv collection hosts mirror
@@ -99,13 +110,17 @@ demo-down:
 bench: venv collection hosts mirror
 	@bash benchmarks/converge.sh $(or $(N),1 5 10)
 
+# A benchmark, not a test: N lab hosts (default 30) with two Prometheus shards and a VictoriaMetrics store.
+fleet: venv collection hosts mirror
+	@bash benchmarks/fleet.sh $(or $(N),30)
+
 build: venv
 	@mkdir -p $(CACHE)/build
 	$(BIN)/ansible-galaxy collection build --force --output-path $(CACHE)/build .
 	@bash tests/harness/check-build.sh $(CACHE)/build/monitoring-stack-*.tar.gz
 
 clean:
-	rm -rf $(CACHE)/collections $(CACHE)/sanity $(CACHE)/build
+	rm -rf $(CACHE)/collections $(CACHE)/sanity $(CACHE)/build $(CACHE)/docs
 
 # Render every daemon role's handlers/main.yml from the engine's template.
 handlers: venv

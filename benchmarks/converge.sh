@@ -15,6 +15,8 @@ SIZES=("${@:-1 5 10}")
 read -r -a SIZES <<<"${SIZES[*]}"
 WORK=$(mktemp -d /tmp/bm-converge.XXXXXX)
 RESULTS=()
+# shellcheck source=benchmarks/lab-hosts.sh
+. "$REPO/benchmarks/lab-hosts.sh"
 
 cleanup() {
   for c in $(docker ps -aq --filter "name=^bm-[0-9]+$"); do docker rm -f "$c" >/dev/null 2>&1 || true; done
@@ -22,25 +24,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-start_hosts() {
-  local n=$1
-  docker network inspect "$NET" >/dev/null 2>&1 || docker network create "$NET" >/dev/null
-  for i in $(seq 1 "$n"); do
-    docker inspect "bm-$i" >/dev/null 2>&1 && continue
-    docker run -d --name "bm-$i" --hostname "bm-$i" --network "$NET" \
-      --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-      -v /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns=host --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
-      "$IMAGE" /lib/systemd/systemd >/dev/null
-  done
-  for i in $(seq 1 "$n"); do
-    for _ in $(seq 1 90); do
-      state=$(docker exec "bm-$i" systemctl is-system-running 2>/dev/null || true)
-      [[ $state == running || $state == degraded ]] && break
-      sleep 1
-    done
-  done
-}
 
 inventory() {
   local n=$1
@@ -70,7 +53,7 @@ run() {   # run <inventory> <log>; prints seconds
 
 for n in "${SIZES[@]}"; do
   echo "[bench] N=$n: starting containers"
-  start_hosts "$n"
+  start_lab_hosts bm "$NET" "$n"
   inv=$(inventory "$n")
   full=$(run "$inv" "$WORK/full-$n.log")
   again=$(run "$inv" "$WORK/again-$n.log")

@@ -105,6 +105,51 @@ def run_playbook(playbook, *extra_vars, inventory="localhost,", connection="loca
     return res.returncode, res.stdout + res.stderr
 
 
+def bad_input_playbook(cases, outdir, mirror_vars, hosts="all"):
+    """One play per case ({role, vars}): the role with the case's variables (role parameters, above the mirror's
+    versions), its failure (or ``null`` when it did not fail) written to outdir/<n>.json on the controller. All
+    the cases then cost one start-up of Ansible instead of one each."""
+    record = {"delegate_to": "localhost", "become": False, "vars": {"ansible_become": False}}
+    plays = []
+    for number, case in enumerate(cases):
+        plays.append({
+            "name": "Bad input %d" % number, "hosts": hosts, "become": True, "gather_facts": number == 0,
+            "vars": mirror_vars,
+            "tasks": [
+                {"name": "Load the versions and checksums of the test mirror.", "ansible.builtin.include_vars": {
+                    "file": "{{ lookup('ansible.builtin.env', 'MONITORING_STACK_PROJECT_DIR') }}/.cache/mirror/test-vars.yml"}},
+                {"name": "Apply the role with the bad input.", "block": [
+                    {"name": "Apply %s." % case["role"], "ansible.builtin.include_role": {"name": case["role"]},
+                     "vars": case["vars"]},
+                    dict(record, **{"name": "Record that the run did not fail.", "ansible.builtin.copy": {
+                        "content": "null", "dest": "%s/%d.json" % (outdir, number), "mode": "0600"}}),
+                ], "rescue": [
+                    dict(record, **{"name": "Record the failure.", "ansible.builtin.copy": {
+                        "content": "{{ ansible_failed_result | to_json }}", "dest": "%s/%d.json" % (outdir, number),
+                        "mode": "0600"}}),
+                ]},
+            ],
+        })
+    return plays
+
+
+def _strings(value):
+    """Every string in a task result (msg, stdout, stderr, results of loop items...)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def failure_text(failure):
+    """All the text of a recorded task failure, one string."""
+    return "\n".join(_strings(failure))
+
+
 def preflight_failure(test_file):
     """Run preflight_bad.yml next to test_file on the controller; assert that it fails and return its output."""
     returncode, out = run_playbook(os.path.join(os.path.dirname(os.path.abspath(test_file)), "preflight_bad.yml"))

@@ -16,7 +16,9 @@ from ansible_collections.monitoring.stack.plugins.module_utils._spec import Spec
 
 _INI_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
 DATASOURCE_SOURCE_KEYS = frozenset(("name", "type", "uid", "group", "role", "port", "port_var", "scheme", "path",
-                                    "basic_auth_user", "is_default", "json_data"))
+                                    "basic_auth_user", "basic_auth_single_user", "is_default", "json_data", "tier"))
+# A host whose <role>_tier is not set holds this tier (the victoriametrics role's default).
+DEFAULT_TIER = "raw"
 # The user Grafana logs in with where the target has <role>_basic_auth_users.
 DEFAULT_BASIC_AUTH_USER = "grafana"
 # The header that names the Loki tenant of a request.
@@ -100,17 +102,30 @@ def _check_source(index, source):
     if not UID_RE.match(source["uid"]):
         raise SpecError("datasource source %r: uid %r must be 1-40 characters of [A-Za-z0-9_-]"
                         % (source["name"], source["uid"]))
-    for key in ("role", "port_var", "basic_auth_user", "path"):
+    for key in ("role", "port_var", "basic_auth_user", "path", "tier"):
         if source.get(key) is not None and not isinstance(source[key], str):
             raise SpecError("datasource source %r: %s must be a string, got %r" % (source["name"], key, source[key]))
     if source.get("scheme") not in (None, "http", "https"):
         raise SpecError("datasource source %r: scheme must be http or https, got %r" % (source["name"], source["scheme"]))
 
 
-def source_target(source, groups):
-    """``(host, role)`` of a source: the first host of its group (None when the group is empty or missing)."""
+def source_target(source, groups, hostvars=None):
+    """``(host, role)`` of a source: the first host of its group (None when the group is empty or missing).
+
+    A source with a ``tier`` takes the first host whose ``<role>_tier`` (default ``raw``) is that tier; a group
+    with hosts but none of that tier is an error.
+    """
     hosts = list((groups or {}).get(source.get("group")) or [])
-    return (hosts[0] if hosts else None), (source.get("role") or source.get("group"))
+    role = source.get("role") or source.get("group")
+    if hosts and source.get("tier"):
+        var = role + "_tier"
+        tiers = [(host, str(_hostvar(hostvars, host, var, DEFAULT_TIER))) for host in hosts]
+        hosts = [host for host, tier in tiers if tier == source["tier"]]
+        if not hosts:
+            found = ", ".join("%s=%s" % pair for pair in tiers)
+            raise SpecError("datasource %r: no host of the group %r has %s %r (found: %s); set it on one host, or the "
+                            "source's tier" % (source.get("name"), source.get("group"), var, source["tier"], found))
+    return (hosts[0] if hosts else None), role
 
 
 def serves_tls(hostvars, host, role):
@@ -153,6 +168,12 @@ def _basic_auth(source, host, role, hostvars):
     if not isinstance(users, dict):
         raise SpecError("datasource %r: %s of %s must map user names to passwords" % (source["name"], var, host))
     user = source.get("basic_auth_user") or DEFAULT_BASIC_AUTH_USER
+    if _truthy(source.get("basic_auth_single_user")) and source.get("basic_auth_user") is None:
+        # The target checks one user (VictoriaMetrics' -httpAuth.*): Grafana logs in as that user.
+        if len(users) != 1:
+            raise SpecError("datasource %r: %s of %s must hold exactly one user (the target checks a single user), "
+                            "got %d" % (source["name"], var, host, len(users)))
+        user = next(iter(users))
     if user not in users:
         raise SpecError("datasource %r: %s of %s has no user %r, which Grafana logs in with: add it there (vault its "
                         "password), or set basic_auth_user of the source to one of: %s"
@@ -184,7 +205,20 @@ def _per_tenant(entry, source, host, role, tenants):
     return copies
 
 
-def datasources_from_groups(sources, groups, hostvars=None, ca_cert="", tenants=None):
+def _make_default(result, default_uid):
+    """Only the entry with ``default_uid`` is the default, when there is one; else the sources' is_default stay."""
+    if not default_uid:
+        return result
+    if not isinstance(default_uid, str):
+        raise SpecError("default_uid must be a datasource uid (a string), got %r" % (default_uid,))
+    if not any(entry["uid"] == default_uid for entry in result):
+        return result
+    for entry in result:
+        entry["isDefault"] = entry["uid"] == default_uid
+    return result
+
+
+def datasources_from_groups(sources, groups, hostvars=None, ca_cert="", tenants=None, default_uid=""):
     """Grafana datasource entries for every source whose inventory group exists and has hosts.
 
     ``sources`` is a list of ``{name, type, uid, group, role, port, port_var, scheme, path, basic_auth_user,
@@ -194,7 +228,11 @@ def datasources_from_groups(sources, groups, hostvars=None, ca_cert="", tenants=
     ``<role>_tls`` with a ``cert_file`` (``role`` defaults to the group), the path of ``<role>_external_url``,
     basic auth as ``basic_auth_user`` (``grafana``) when it has ``<role>_basic_auth_users``. An https entry
     trusts ``ca_cert`` (PEM) when given. A Loki whose ``<role>_auth_enabled`` is true gets one entry per
-    tenant of ``tenants``, named ``<name> (<tenant>)`` with the uid ``<uid>-<tenant>``.
+    tenant of ``tenants``, named ``<name> (<tenant>)`` with the uid ``<uid>-<tenant>``. A source with a ``tier``
+    follows the first host of its group whose ``<role>_tier`` (default ``raw``) is that tier.
+
+    ``default_uid`` (empty: none) makes the entry with that uid the only default when it is in the result (its
+    group has hosts); otherwise the sources' ``is_default`` stand, so the default falls back to Prometheus.
     """
     if not isinstance(sources, list):
         raise SpecError("datasource sources must be a list, got %s" % type(sources).__name__)
@@ -203,7 +241,7 @@ def datasources_from_groups(sources, groups, hostvars=None, ca_cert="", tenants=
     result = []
     for index, source in enumerate(sources):
         _check_source(index, source)
-        host, role = source_target(source, groups)
+        host, role = source_target(source, groups, hostvars)
         if host is None:
             continue
         scheme, url = _url(source, host, role, hostvars)
@@ -234,7 +272,7 @@ def datasources_from_groups(sources, groups, hostvars=None, ca_cert="", tenants=
             result.extend(_per_tenant(entry, source, host, role, tenants))
         else:
             result.append(entry)
-    return result
+    return _make_default(result, default_uid)
 
 
 def dashboard_providers(folders, path, allow_ui_updates=False, org_id=1):

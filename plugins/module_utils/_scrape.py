@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.monitoring.stack.plugins.module_utils._scrape_secrets import KIND, Secrets, scrape_error as _error
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import (
     SpecError,
     check_duration,
@@ -29,11 +30,6 @@ JOB_KEYS = ("name", "group", "port", "port_var", "path_var", "metrics_path", "sc
             "targets_var", "targets", "enabled", "rule_packs", "relabel_configs", "metric_relabel_configs", "use_defaults")
 ALERTMANAGER_KEYS = ("group", "port", "port_var", "path_var", "scheme", "path_prefix", "basic_auth", "authorization", "tls",
                      "timeout", "api_version", "targets", "enabled")
-TLS_KEYS = ("ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version", "max_version")
-TLS_FILE_KEYS = ("ca_file", "cert_file", "key_file")
-TLS_VERSIONS = ("TLS12", "TLS13")
-BASIC_AUTH_KEYS = ("username", "password", "password_file")
-AUTHORIZATION_KEYS = ("type", "credentials", "credentials_file")
 JOB_TYPES = ("exporter", "blackbox")
 # Keys of scrape_plan's ``defaults``: what every job and the alertmanagers take unless they set it.
 DEFAULT_KEYS = ("scheme", "tls", "basic_auth", "authorization")
@@ -47,14 +43,6 @@ PROBER_LABEL = "__tmp_prober"
 
 _JOB_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 _PORT_SUFFIX = re.compile(r":(\d{1,5})$")
-KIND = "scrape job"
-
-
-def _error(job, field, message):
-    """The SpecError of a scrape job: ``scrape job <job>, field <field>: <message>``."""
-    return SpecError(job, field, message, kind=KIND)
-
-
 # --------------------------------------------------------------------------- checks
 
 
@@ -124,66 +112,6 @@ def _target_prefix(job, spec, hostvars, host):
 
 def _join_host_port(address, port):
     return "[%s]:%d" % (address, port) if ":" in address and not address.startswith("[") else "%s:%d" % (address, port)
-
-
-# --------------------------------------------------------------------------- secrets and TLS
-
-
-class Secrets:
-    """Collects the secret files the role writes, and the TLS files the config refers to."""
-
-    def __init__(self, directory):
-        self.directory = directory.rstrip("/")
-        self.files = []
-        self.tls_files = []
-
-    def add(self, name, content):
-        path = "%s/%s" % (self.directory, name)
-        self.files.append({"path": path, "content": str(content)})
-        return path
-
-    def http_auth(self, owner, spec, config):
-        """Copy basic_auth / authorization of ``spec`` into ``config``, passwords moved to files."""
-        basic = spec.get("basic_auth")
-        if basic:
-            _check_keys(owner, basic, BASIC_AUTH_KEYS, "basic_auth")
-            if not basic.get("username"):
-                raise _error(owner, "basic_auth.username", "a username is required")
-            if bool(basic.get("password")) == bool(basic.get("password_file")):
-                raise _error(owner, "basic_auth", "give exactly one of password (written to a 0640 file) or password_file")
-            path = basic.get("password_file") or self.add("%s.basic_auth" % owner, basic["password"])
-            config["basic_auth"] = {"username": str(basic["username"]), "password_file": path}
-        authz = spec.get("authorization")
-        if authz:
-            if basic:
-                raise _error(owner, "authorization", "basic_auth and authorization are mutually exclusive")
-            _check_keys(owner, authz, AUTHORIZATION_KEYS, "authorization")
-            if bool(authz.get("credentials")) == bool(authz.get("credentials_file")):
-                raise _error(owner, "authorization", "give exactly one of credentials or credentials_file")
-            path = authz.get("credentials_file") or self.add("%s.credentials" % owner, authz["credentials"])
-            config["authorization"] = {"type": str(authz.get("type") or "Bearer"), "credentials_file": path}
-
-    def tls(self, owner, spec, config):
-        tls = spec.get("tls")
-        if not tls:
-            return
-        _check_keys(owner, tls, TLS_KEYS, "tls")
-        if bool(tls.get("cert_file")) != bool(tls.get("key_file")):
-            raise _error(owner, "tls", "cert_file and key_file go together (client certificate)")
-        for key in ("min_version", "max_version"):
-            if key in tls and tls[key] not in TLS_VERSIONS:
-                raise _error(owner, "tls." + key, "expected one of %s, got %r" % (", ".join(TLS_VERSIONS), tls[key]))
-        result = {key: tls[key] for key in TLS_KEYS if tls.get(key) not in (None, "")}
-        result.setdefault("min_version", "TLS12")
-        for key in TLS_FILE_KEYS:
-            if key in result:
-                if not str(result[key]).startswith("/"):
-                    raise _error(owner, "tls." + key, "needs an absolute path on the Prometheus host, got %r" % (result[key],))
-                if result[key] not in self.tls_files:
-                    self.tls_files.append(result[key])
-        if "insecure_skip_verify" in result:
-            result["insecure_skip_verify"] = bool(result["insecure_skip_verify"])
-        config["tls_config"] = result
 
 
 # --------------------------------------------------------------------------- jobs

@@ -34,6 +34,9 @@ COMPONENTS=(
   "blackbox_exporter|prometheus-blackbox-exporter/sid|blackbox_exporter|blackbox_exporter-@V@.linux-@A@.tar.gz|usr/bin/prometheus-blackbox-exporter:blackbox_exporter"
   "cadvisor|cadvisor/bullseye|cadvisor|cadvisor-v@V@-linux-@A@|usr/bin/cadvisor:cadvisor"
   "redis_exporter|prometheus-redis-exporter/trixie|redis_exporter|redis_exporter-v@V@.linux-@A@.tar.gz|usr/bin/prometheus-redis-exporter:redis_exporter|prometheus-redis-exporter=4b4b9975f84539178aef05a31136a6532a1515588ab81f1f3cbbac976e1bea28"
+  # Upstream's archive holds victoria-metrics-prod at its root; Debian's binary links libzstd1 (in every
+  # Debian host: dpkg needs it).
+  "victoriametrics|victoria-metrics/trixie|victoriametrics|victoria-metrics-linux-@A@-v@V@.tar.gz|usr/bin/victoria-metrics:victoria-metrics-prod|victoria-metrics=1d3717f1a8ab5bf690271095dd286730f6fb0761cc8c09c0fc8f529c9838f346"
 )
 
 cat >"$APTDIR/sources.list" <<SRC
@@ -93,8 +96,8 @@ for spec in "${COMPONENTS[@]}"; do
   file=${pattern//@V@/$version}; file=${file//@A@/$ARCH}
   if [[ "$file" == *.tar.gz ]]; then
     top=${file%.tar.gz}
-    # nginx-prometheus-exporter ships its binary at the archive root.
-    [[ "$name" == nginx_exporter ]] && top=.
+    # nginx-prometheus-exporter and VictoriaMetrics ship their binary at the archive root.
+    [[ "$name" == nginx_exporter || "$name" == victoriametrics ]] && top=.
     mkdir -p "$work/pkg/$top"
     for f in $files; do
       install -m 0755 "$work/root/${f%%:*}" "$work/pkg/$top/${f##*:}"

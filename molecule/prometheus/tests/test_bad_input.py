@@ -13,7 +13,7 @@ import time
 
 import pytest
 import yaml
-from testlib import molecule_inventory, poll, prom_query, run_playbook
+from testlib import bad_input_playbook, failure_text, molecule_inventory, poll, prom_query, run_playbook
 
 APPLY_ROLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apply_role.yml")
 
@@ -103,45 +103,6 @@ MIRROR_VARS = {
 }
 
 
-def _bad_input_playbook(outdir):
-    """One play per case: the role with the case's variables (role parameters, above the mirror's versions),
-    its failure (or success) written to outdir/<n>.json on the controller."""
-    record = {"delegate_to": "localhost", "become": False, "vars": {"ansible_become": False}}
-    plays = []
-    for number, case in enumerate(CASES):
-        plays.append({
-            "name": "Bad input: %s" % case["id"], "hosts": "all", "become": True, "gather_facts": number == 0,
-            "vars": MIRROR_VARS,
-            "tasks": [
-                {"name": "Load the versions and checksums of the test mirror.", "ansible.builtin.include_vars": {
-                    "file": "{{ lookup('ansible.builtin.env', 'MONITORING_STACK_PROJECT_DIR') }}/.cache/mirror/test-vars.yml"}},
-                {"name": "Apply the role with the bad input.", "block": [
-                    {"name": "Apply %s." % case["role"], "ansible.builtin.include_role": {"name": case["role"]},
-                     "vars": case["vars"]},
-                    dict(record, **{"name": "Record that the run did not fail.", "ansible.builtin.copy": {
-                        "content": "null", "dest": "%s/%d.json" % (outdir, number), "mode": "0600"}}),
-                ], "rescue": [
-                    dict(record, **{"name": "Record the failure.", "ansible.builtin.copy": {
-                        "content": "{{ ansible_failed_result | to_json }}", "dest": "%s/%d.json" % (outdir, number),
-                        "mode": "0600"}}),
-                ]},
-            ],
-        })
-    return plays
-
-
-def _strings(value):
-    """Every string in a task result (msg, stdout, stderr, results of loop items...)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 @pytest.fixture(name="bad_input_runs", scope="module")
 def fixture_bad_input_runs(host):
     """Before: each case's file checksums and main PID; then every case in one run; {id: (before, failure)}."""
@@ -150,7 +111,7 @@ def fixture_bad_input_runs(host):
     with tempfile.TemporaryDirectory(prefix="bad-input-") as outdir:
         playbook = os.path.join(outdir, "bad_inputs.yml")
         with open(playbook, "w", encoding="utf-8") as handle:
-            yaml.safe_dump(_bad_input_playbook(outdir), handle, sort_keys=False)
+            yaml.safe_dump(bad_input_playbook(CASES, outdir, MIRROR_VARS), handle, sort_keys=False)
         rc, output = run_playbook(playbook, inventory=molecule_inventory(), connection=None, timeout=900)
         assert rc == 0, "the rescues should have kept the run going:\n" + output[-4000:]
         failures = {}
@@ -164,7 +125,7 @@ def fixture_bad_input_runs(host):
 def test_bad_input_fails_and_keeps_the_running_config(host, case, bad_input_runs):
     (files, pid), failure = bad_input_runs[case["id"]]
     assert failure is not None, "the run should have failed"
-    text = "\n".join(_strings(failure))
+    text = failure_text(failure)
     assert case["message"] in text, "expected message %r not in the failure:\n%s" % (case["message"], text[-3000:])
     print("%s: failed as expected with %r" % (case["id"], case["message"]))
     assert {path: checksum(host, path) for path in case["files"]} == files, "a file changed"

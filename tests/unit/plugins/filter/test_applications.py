@@ -205,8 +205,10 @@ def test_prometheus_role_passes_the_scope_to_every_rule_file():
                            "roles", "prometheus", "tasks", "configure.yml"), encoding="utf-8") as handle:
         tasks = yaml.safe_load(handle)
     calls = [task["vars"]["__prometheus_groups"] for task in tasks if "__prometheus_groups" in (task.get("vars") or {})]
-    assert len(calls) == 3
-    assert all("**_prometheus_rule_scope" in call for call in calls)
+    # Packs, own rules, SLOs; the retention tiers only average series those rules already scoped.
+    built = [call for call in calls if "rule_pack_groups" in call]
+    assert len(built) == 3 and calls == built + ["{{ _prometheus_scale.rule_groups }}"]
+    assert all("**_prometheus_rule_scope" in call for call in built)
 
 
 def test_the_applications_dashboard_follows_the_applications_group():

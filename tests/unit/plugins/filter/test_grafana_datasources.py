@@ -64,6 +64,49 @@ def test_the_lab_gets_exactly_what_it_got_before():
     assert datasources(SOURCES, {"loki": ["logs1"]})[0]["url"] == "http://logs1:3100"
 
 
+VM_GROUPS = dict(GROUPS, victoriametrics=["vm-5m", "vm-raw", "vm-raw2"])
+VM_HOSTVARS = {"vm-5m": {"victoriametrics_tier": "5m"}, "vm-raw": {"victoriametrics_listen_address": ":8429"},
+               "vm-raw2": {"victoriametrics_tier": "raw"}}
+
+
+def test_the_store_follows_the_first_raw_tier_host_with_its_login_and_ca():
+    hostvars = copy.deepcopy(VM_HOSTVARS)
+    hostvars["vm-raw"].update({"monitoring_stack_tls": SITE_TLS, "victoriametrics_basic_auth_users": {"metrics": "vm#pw"}})
+    store = _by_name(datasources(SOURCES, VM_GROUPS, hostvars, ca_cert=CA))["VictoriaMetrics"]
+    assert store == {"name": "VictoriaMetrics", "type": "prometheus", "uid": "victoriametrics", "access": "proxy",
+                     "url": "https://vm-raw:8429", "isDefault": False, "editable": False,
+                     "basicAuth": True, "basicAuthUser": "metrics",
+                     "jsonData": {"httpMethod": "POST", "timeInterval": "15s", "tlsAuthWithCACert": True},
+                     "secureJsonData": {"basicAuthPassword": "vm#pw", "tlsCACert": CA}}
+
+
+def test_a_single_user_store_with_two_users_is_refused():
+    hostvars = copy.deepcopy(VM_HOSTVARS)
+    hostvars["vm-raw"]["victoriametrics_basic_auth_users"] = {"a": "1", "b": "2"}
+    _bad(["datasource 'VictoriaMetrics'", "exactly one user"], SOURCES, VM_GROUPS, hostvars)
+
+
+def test_no_store_in_the_inventory_gives_no_store_datasource():
+    assert "VictoriaMetrics" not in _by_name(datasources(SOURCES, GROUPS, {}))
+
+
+def test_a_store_group_without_a_raw_tier_host_is_refused_with_the_tiers_found():
+    _bad(["datasource 'VictoriaMetrics'", "victoriametrics_tier 'raw'", "vm-5m=5m"], SOURCES,
+         {"victoriametrics": ["vm-5m"]}, VM_HOSTVARS)
+
+
+def test_the_default_uid_makes_the_store_the_only_default_and_the_dashboards_use_it():
+    result = datasources(SOURCES, VM_GROUPS, VM_HOSTVARS, default_uid="victoriametrics")
+    assert [d["uid"] for d in result if d["isDefault"]] == ["victoriametrics"]
+    assert dashboard_uids(result)["prometheus"] == "victoriametrics"
+
+
+def test_the_default_falls_back_to_prometheus_without_store_hosts():
+    result = datasources(SOURCES, GROUPS, {}, default_uid="victoriametrics")
+    assert [d["uid"] for d in result if d["isDefault"]] == ["prometheus"]
+    assert dashboard_uids(result)["prometheus"] == "prometheus"
+
+
 @pytest.mark.parametrize("value, port", [(":9091", 9091), ("0.0.0.0:9092", 9092), ("[::]:9093", 9093),
                                          ("127.0.0.1", 9090), (None, 9090)])
 def test_the_port_comes_from_the_listen_address_of_the_first_host(value, port):
