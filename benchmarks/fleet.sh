@@ -63,25 +63,31 @@ run() {   # run <log>; prints seconds
 recap_sum() {  # recap_sum <log> <field>
   awk -v f="$2=" '/^fb-[0-9]+ +:/ {for (i=1;i<=NF;i++) if (index($i, f) == 1) {sub(f,"",$i); s+=$i}} END {print s+0}' "$1"
 }
+address() {  # address <container>: its address on the benchmark's network (the controller reaches it directly)
+  docker inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$1"
+}
+first_value() {
+  python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
+}
 prom() {  # prom <host> <query>: the first value
-  docker exec "$1" curl -sf --max-time 10 -G --data-urlencode "query=$2" http://127.0.0.1:9090/api/v1/query \
-    | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
+  curl -sf --max-time 10 -G --data-urlencode "query=$2" "http://$(address "$1"):9090/api/v1/query" | first_value
 }
 store() {  # store <query>: the first value
-  docker exec fb-3 curl -sf --max-time 10 -u "metrics:$PASSWORD" -G --data-urlencode "query=$1" \
-    http://127.0.0.1:8428/api/v1/query \
-    | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)'
+  curl -sf --max-time 10 -u "metrics:$PASSWORD" -G --data-urlencode "query=$1" \
+    "http://$(address fb-3):8428/api/v1/query" | first_value
 }
 store_metric() {  # store_metric <name prefix>: the sum of the store's own metric
-  docker exec fb-3 curl -sf --max-time 10 -u "metrics:$PASSWORD" http://127.0.0.1:8428/metrics \
+  curl -sf --max-time 10 -u "metrics:$PASSWORD" "http://$(address fb-3):8428/metrics" \
     | awk -v m="$1" 'index($1, m) == 1 {s+=$NF} END {printf "%.0f\n", s}'
 }
 
 echo "[fleet] converge ($N hosts)"
 full=$(run "$WORK/full.log")
+echo "[fleet] converge took $full s"
 echo "[fleet] re-run"
 again=$(run "$WORK/again.log")
 changed=$(recap_sum "$WORK/again.log" changed)
+echo "[fleet] re-run took $again s, changed=$changed"
 echo "[fleet] letting the store ingest for ${SETTLE}s"
 sleep "$SETTLE"
 shard0=$(prom fb-1 'count(up)'); shard1=$(prom fb-2 'count(up)')
@@ -99,7 +105,7 @@ printf '\n%-24s %s\n' "hosts" "$N"
 printf '%-24s %.1f s\n' "converge" "$full"
 printf '%-24s %.1f s (changed=%s)\n' "re-run" "$again" "$changed"
 printf '%-24s %s + %s (store: %s distinct targets)\n' "targets per shard" "$shard0" "$shard1" "$in_store"
-printf '%-24s %s samples/s (remote write of both shards, last minute)\n' "ingested by the store" "$per_s"
+printf '%-24s %.1f samples/s (remote write of both shards, last minute)\n' "ingested by the store" "$per_s"
 printf '%-24s %s bytes/sample (%s rows, %s bytes after %ss)\n' "store on disk" "$per_sample" "$rows" "$bytes" "$SETTLE"
 printf '%-24s %s MiB/day\n' "store disk per day" "$per_day"
 [ "$changed" = 0 ] || { echo "[fleet] the re-run changed $changed things" >&2; exit 1; }
