@@ -13,12 +13,11 @@ from ansible_collections.monitoring.stack.plugins.module_utils._dashboards impor
 # of an external URL (one copy, shared with the Prometheus scrape targets).
 from ansible_collections.monitoring.stack.plugins.module_utils._scrape import _hostvar, _join_host_port, _port_of, route_prefix
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError, unknown_keys_text
+from ansible_collections.monitoring.stack.plugins.module_utils._victoriametrics import DEFAULT_TIER
 
 _INI_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
 DATASOURCE_SOURCE_KEYS = frozenset(("name", "type", "uid", "group", "role", "port", "port_var", "scheme", "path",
                                     "basic_auth_user", "basic_auth_single_user", "is_default", "json_data", "tier"))
-# A host whose <role>_tier is not set holds this tier (the victoriametrics role's default).
-DEFAULT_TIER = "raw"
 # The user Grafana logs in with where the target has <role>_basic_auth_users.
 DEFAULT_BASIC_AUTH_USER = "grafana"
 # The header that names the Loki tenant of a request.

@@ -34,7 +34,7 @@ from ansible_collections.monitoring.stack.plugins.module_utils._spec import (
     is_label_name,
     parse_duration,
 )
-from ansible_collections.monitoring.stack.plugins.module_utils._victoriametrics import retention_hours
+from ansible_collections.monitoring.stack.plugins.module_utils._victoriametrics import DEFAULT_TIER as RAW_TIER, retention_hours
 
 KEYS = ("shards", "replica", "store", "tiers", "tier_series")
 SHARD_KEYS = ("count", "index", "group", "label")
@@ -44,7 +44,6 @@ STORE_KEYS = ("group", "scheme", "port", "port_var", "path", "tier_var", "retent
 TIER_KEYS = ("name", "interval")
 QUEUE_KEYS = ("capacity", "max_shards", "min_shards", "max_samples_per_send", "batch_send_deadline", "min_backoff",
               "max_backoff", "retry_on_http_429", "sample_age_limit")
-RAW_TIER = "raw"
 _URL = re.compile(r"^https?://[^/?#\s]+")
 _TIER_NAME = re.compile(r"^[a-zA-Z0-9_]+$")
 _METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -208,6 +207,13 @@ def _store_writes(spec, groups, hostvars, tiers, drop_labels, defaults):
     if scheme not in ("http", "https"):
         raise _error("store.scheme", "expected http or https, got %r" % scheme)
     writes, retention = [], {}
+    # What every store host's entry shares: its path, port variable, credentials, TLS and queue settings.
+    port_var = store.get("port_var") or "victoriametrics_listen_address"
+    path = store.get("path") or "/api/v1/write"
+    shared = {key: store[key] for key in ("basic_auth", "tls", "remote_timeout") if store.get(key)}
+    if hosts and store.get("queue_config"):
+        shared["queue_config"] = dict(store["queue_config"])
+        check_keys("store.queue_config", shared["queue_config"], QUEUE_KEYS, "queue_config", kind="prometheus_scale_out")
     for host in hosts:
         tier = str(_hostvar(hostvars, host, tier_var, RAW_TIER))
         if tier not in known:
@@ -215,21 +221,13 @@ def _store_writes(spec, groups, hostvars, tiers, drop_labels, defaults):
         hours = retention_hours(_hostvar(hostvars, host, retention_var, store.get("default_retention") or "90d"),
                                 "%s of %s" % (retention_var, host))
         retention.setdefault(tier, []).append((hours, host))
-        port_var = store.get("port_var") or "victoriametrics_listen_address"
         port = _port_of(_hostvar(hostvars, host, port_var)) or store.get("port") or 8428
-        entry = {"url": "%s://%s%s" % (scheme, _join_host_port(host_address(hostvars, host), int(port)),
-                                       store.get("path") or "/api/v1/write"),
+        entry = {"url": "%s://%s%s" % (scheme, _join_host_port(host_address(hostvars, host), int(port)), path),
                  "name": "store-%s-%s" % (tier, host)}
         relabel = [{"regex": label, "action": "labeldrop"} for label in drop_labels] + _tier_relabel(tier, tiers)
         if relabel:
             entry["write_relabel_configs"] = relabel
-        for key in ("basic_auth", "tls", "remote_timeout"):
-            if store.get(key):
-                entry[key] = store[key]
-        if store.get("queue_config"):
-            queue = dict(store["queue_config"])
-            check_keys("store.queue_config", queue, QUEUE_KEYS, "queue_config", kind="prometheus_scale_out")
-            entry["queue_config"] = queue
+        entry.update(shared)
         writes.append(entry)
     _check_retention_order(known, retention)
     return writes, [{"tier": t, "hosts": [pair[1] for pair in retention[t]]} for t in known if t in retention]

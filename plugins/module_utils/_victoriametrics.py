@@ -16,6 +16,8 @@ import re
 from ansible_collections.monitoring.stack.plugins.module_utils._spec import SpecError, check_keys
 
 KIND = "victoriametrics"
+# The tier of a store host without victoriametrics_tier (the role's default): Grafana and Prometheus read it so.
+DEFAULT_TIER = "raw"
 # -retentionPeriod: a number with h, d, w or y, or a bare number of months (VictoriaMetrics' own units; newer
 # versions also take s, left out so that one value works on Debian bookworm's 1.79 as well).
 _RETENTION = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)(?P<unit>[hdwy]?)$")
