@@ -20,13 +20,13 @@ POOL_SCENARIOS ?= production cluster runbooks prometheus backup logs grafana pos
 reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
 SCENARIOS ?= $(strip $(call reverse,$(POOL_SCENARIOS)))
 # Test tiers of `make test` (tests/harness/run-tiers.sh). "par:" tiers share a pool of JOBS slots: the host
-# images and the mirror are made while the linters run, then (after "join") the scenarios run two at a
+# images and the mirror are made while the linters run (three at once: jobs=3), then (after "join") the scenarios run two at a
 # time, longest first, with the short static tiers filling the last slots. Each scenario has its own docker
 # network and controller cache, and most of a scenario's time is waiting on daemons, so two at once on two
 # cores take little more than one: the summary prints each tier's seconds and the wall clock.
 JOBS ?= 2
 export JOBS
-TIERS ?= par:test-hosts par:lint par:sanity par:build join \
+TIERS ?= jobs=$(if $(filter 1,$(JOBS)),1,3) par:test-hosts par:lint par:sanity par:build join jobs=$(JOBS) \
          $(addprefix par:molecule-,$(POOL_SCENARIOS)) par:docs par:unit par:rules par:dashboards
 
 .PHONY: help test test-hosts venv collection hosts mirror lint yamllint ansible-lint sanity unit rules dashboards docs \
@@ -34,7 +34,7 @@ TIERS ?= par:test-hosts par:lint par:sanity par:build join \
 
 help:
 	@echo "make demo     - build the local lab and deploy the stack into it (make demo-down removes it)"
-	@echo "make bench    - converge benchmark for N lab hosts (N=\"1 5 10\")"
+	@echo "make bench    - converge/re-run of N lab hosts over SSH against the no-op floor (N=\"1 10 30\")"
 	@echo "make fleet    - fleet benchmark: N lab hosts (N=30), two Prometheus shards and a VictoriaMetrics store"
 	@echo "make test     - the whole test suite (what .ci/run runs), with a summary table"
 	@echo "make lint | build | unit | rules | dashboards | sanity | molecule | molecule-<scenario>"
@@ -106,9 +106,10 @@ demo: venv collection hosts mirror
 demo-down:
 	@bash tests/harness/lab.sh down
 
-# A benchmark, not a test: converge/re-run times for N lab hosts (N=1 5 10 by default).
+# A benchmark, not a test: converge and re-run of N lab hosts over SSH against the floor of as many no-op
+# calls, with and without Mitogen (N="1 10 30" by default; MITOGEN=0 measures plain Ansible only).
 bench: venv collection hosts mirror
-	@bash benchmarks/converge.sh $(or $(N),1 5 10)
+	@BM_MODES="$(if $(filter 1,$(MITOGEN)),mitogen plain,plain)" bash benchmarks/converge.sh $(or $(N),1 10 30)
 
 # A benchmark, not a test: N lab hosts (default 30) with two Prometheus shards and a VictoriaMetrics store.
 fleet: venv collection hosts mirror

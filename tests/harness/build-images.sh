@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Build the systemd test-host images (Debian 12 and 13) with debootstrap and
-# `docker import`. An image whose tag already exists is reused as it is.
+# `docker import`. An image whose tag already exists with the current revision (IMAGE_REVISION, bumped
+# whenever what goes into an image changes) is reused as it is; an older one is rebuilt.
+# The hosts look like VMs to Ansible over SSH too (issue #17): openssh-server runs, and the user `ops`
+# (no password, sudo without one) logs in with the key tests/harness/lab-ssh-key.sh installs at start.
 # Usage: build-images.sh [suite ...]   (default: bookworm trixie)
 set -euo pipefail
 log() { printf '[build-images] %s\n' "$*"; }
@@ -8,7 +11,8 @@ suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
 IMAGE_PREFIX=${MONITORING_STACK_IMAGE_PREFIX:-monitoring-stack-host}
 MIRROR=${MONITORING_STACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-INCLUDE=systemd,systemd-sysv,python3,dbus,iproute2,ca-certificates,sudo,procps
+INCLUDE=systemd,systemd-sysv,python3,dbus,iproute2,ca-certificates,sudo,procps,openssh-server
+IMAGE_REVISION=2
 
 if ! command -v debootstrap >/dev/null 2>&1; then
   log "installing debootstrap"
@@ -19,10 +23,12 @@ fi
 
 for suite in "${suites[@]}"; do
   tag="${IMAGE_PREFIX}:${suite}"
-  if docker image inspect "$tag" >/dev/null 2>&1; then
-    log "$tag exists, reusing it"
+  rev=$(docker image inspect -f '{{index .Config.Labels "monitoring-stack.revision"}}' "$tag" 2>/dev/null || true)
+  if [ "$rev" = "$IMAGE_REVISION" ]; then
+    log "$tag (revision $IMAGE_REVISION) exists, reusing it"
     continue
   fi
+  [ -z "$rev" ] || log "$tag is revision $rev, rebuilding it as revision $IMAGE_REVISION"
   dir=$(mktemp -d "/var/tmp/rootfs-${suite}.XXXXXX")
   log "debootstrap $suite into $dir"
   start=$(date +%s)
@@ -38,10 +44,18 @@ for suite in "${suites[@]}"; do
     ln -sf /dev/null "$dir/etc/systemd/system/$unit"
   done
   rm -f "$dir/etc/machine-id" && touch "$dir/etc/machine-id"
+  # The SSH user of the lab: a login without password, sudo without one (become: true), as on cloud VMs.
+  chroot "$dir" useradd --create-home --shell /bin/bash ops
+  echo 'ops ALL=(ALL) NOPASSWD: ALL' >"$dir/etc/sudoers.d/ops"
+  chmod 0440 "$dir/etc/sudoers.d/ops"
+  install -d -m 0700 "$dir/home/ops/.ssh"
+  chroot "$dir" chown ops:ops /home/ops/.ssh
+  # Keys only: no password or root login over SSH.
+  printf 'PasswordAuthentication no\nPermitRootLogin no\n' >"$dir/etc/ssh/sshd_config.d/lab.conf"
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
   tar -C "$dir" -c . | docker import \
     --change 'CMD ["/lib/systemd/systemd"]' \
-    --change 'ENV container=docker' - "$tag" >/dev/null
+    --change 'ENV container=docker' --change "LABEL monitoring-stack.revision=$IMAGE_REVISION" - "$tag" >/dev/null
   rm -rf "$dir" "$dir.log"
   log "built $tag in $(( $(date +%s) - start )) s"
 done

@@ -6,12 +6,22 @@
 #   LAB_PREFIX  container name prefix (default empty): a second copy of the lab, e.g. LAB_PREFIX=rb-,
 #               runs as rb-lab-mon ... on network rb-monitoring-lab without touching the first one.
 #               Inside its network every container also answers to its inventory name.
+#   LAB_PUBLISH host whose web UIs (Prometheus 9090, Alertmanager 9093, Pushgateway 9091, Grafana 3000) are
+#               published on free 127.0.0.1 ports of this machine (default lab-mon; `lab.sh urls` lists them)
+#   LAB_SSH     1 (default): the lab is reached like VMs, over SSH as the user ops with sudo (issue #17);
+#               `up` authorizes the harness key (tests/harness/lab-ssh.sh) and writes the connection
+#               inventory .cache/lab/<LAB_PREFIX>ssh.yml, which demo.sh adds after inventories/lab/hosts.yml.
+#               0: the docker connection of inventories/lab/hosts.yml alone.
 set -euo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 PREFIX=${LAB_PREFIX:-}
 NET=${LAB_NET:-${PREFIX}monitoring-lab}
 IMAGE=${LAB_IMAGE:-monitoring-stack-host:bookworm}
 read -r -a HOSTS <<<"${LAB_HOSTS:-lab-mon lab-db lab-web}"
 BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-90}
+PUBLISH=${LAB_PUBLISH-lab-mon}
+SSH=${LAB_SSH:-1}
+SSH_INVENTORY=$REPO/.cache/lab/${PREFIX}ssh.yml
 log() { printf '[lab] %s\n' "$*"; }
 
 up() {
@@ -22,7 +32,9 @@ up() {
       docker start "$c" >/dev/null
       continue
     fi
-    docker run -d --name "$c" --hostname "$h" --network "$NET" --network-alias "$h" \
+    ports=()
+    [ "$h" != "$PUBLISH" ] || ports=(-p 127.0.0.1::9090 -p 127.0.0.1::9093 -p 127.0.0.1::9091 -p 127.0.0.1::3000)
+    docker run -d --name "$c" --hostname "$h" --network "$NET" --network-alias "$h" "${ports[@]}" \
       --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
       -v /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns=host \
       --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
@@ -38,7 +50,43 @@ up() {
     done
     [[ "$state" == running || "$state" == degraded ]] || { log "$c did not boot within ${BOOT_TIMEOUT}s (state: $state)"; exit 1; }
   done
+  if [ "$SSH" = 1 ]; then ssh_inventory; fi
   log "up: ${HOSTS[*]/#/$PREFIX} on network $NET"
+}
+
+# The connection inventory of the SSH lab: each host's address, the user ops, the harness key, sudo.
+ssh_inventory() {
+  local key c
+  containers=()
+  for h in "${HOSTS[@]}"; do containers+=("$PREFIX$h"); done
+  bash "$REPO/tests/harness/lab-ssh.sh" install "${containers[@]}"
+  key=$(bash "$REPO/tests/harness/lab-ssh.sh" key)
+  mkdir -p "$(dirname "$SSH_INVENTORY")"
+  {
+    echo "# Written by tests/harness/lab.sh up: the lab reached over SSH like VMs (LAB_SSH=0 turns it off)."
+    echo "# Host variables, so that they win over the group variables of inventories/lab/hosts.yml. The connection"
+    echo "# is named ssh, not ansible.builtin.ssh: Mitogen's strategies take over the short names only."
+    echo "all:"
+    echo "  hosts:"
+    for h in "${HOSTS[@]}"; do
+      c="$PREFIX$h"
+      echo "    $h:"
+      echo "      ansible_host: $(bash "$REPO/tests/harness/lab-ssh.sh" address "$c")"
+      echo "      ansible_connection: ssh"
+      echo "      ansible_user: ops"
+      echo "      ansible_become: true"
+      echo "      ansible_ssh_private_key_file: $key"
+      echo "      ansible_ssh_pipelining: true"
+      echo "      ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=60s"
+    done
+  } >"$SSH_INVENTORY"
+  log "SSH inventory: $SSH_INVENTORY"
+}
+
+# The lab's inventory sources for ansible-playbook: -i options.
+inventory_args() {
+  echo "-i $REPO/inventories/lab/hosts.yml"
+  if [ "$SSH" = 1 ] && [ -s "$SSH_INVENTORY" ]; then echo "-i $SSH_INVENTORY"; fi
 }
 
 down() {
@@ -46,6 +94,7 @@ down() {
     if docker rm -f "$PREFIX$h" >/dev/null 2>&1; then log "removed $PREFIX$h"; fi
   done
   docker network rm "$NET" >/dev/null 2>&1 || true
+  rm -f "$SSH_INVENTORY"
 }
 
 status() {
@@ -59,5 +108,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  inventory) inventory_args ;;
+  urls) shift; python3 "$REPO/tests/harness/lab_urls.py" "$PREFIX$PUBLISH" "$@" ;;
+  *) echo "usage: $0 up|down|status|inventory|urls [--auth USER:PASSWORD] [--check NAME,...]" >&2; exit 2 ;;
 esac

@@ -5,7 +5,9 @@
 # A tier written "par:name" runs in a pool of $JOBS parallel slots (default 2): it starts as soon
 # as a slot is free and runs alongside the tiers after it. Its output is kept and printed in one
 # piece, with its row, when it ends. The pseudo-tier "join" waits until every pool tier has ended;
-# a plain tier also waits for the pool first, then runs alone. Pool tiers are Molecule scenarios
+# a plain tier also waits for the pool first, then runs alone. The pseudo-tier "jobs=N" sets the pool's size for
+# the tiers after it (the static tiers at the start are CPU- and network-bound in turn, and take a third slot
+# well). Pool tiers are Molecule scenarios
 # (one docker network and one controller cache each, so they do not share state) and the static
 # tiers, which need nothing from each other.
 set -uo pipefail
@@ -41,6 +43,10 @@ join_pool() {
 for tier in "$@"; do
   if [ "$tier" = join ]; then
     join_pool
+    continue
+  fi
+  if [[ "$tier" == jobs=* ]]; then
+    JOBS=${tier#jobs=}
     continue
   fi
   if [[ "$tier" == par:* ]]; then

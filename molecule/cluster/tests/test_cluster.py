@@ -210,11 +210,16 @@ def test_stopping_the_store_for_a_minute_loses_no_sample(host):
                            ' + (sum(prometheus_remote_storage_samples_dropped_total'
                            '{remote_name=~"store-raw-.*", reason!="dropped_series"}) or vector(0))'))
                for p in REPLICAS)
-    window = int(time.time() - start) + 30
-    at = {"time": "%.3f" % time.time()}
+    # Both sides are read at the same moment 45 s in the past: VictoriaMetrics shifts an instant query near
+    # "now" back by its -search.latencyOffset (30 s), and the queues may still be up to 10 s behind. That
+    # moment must lie after the outage, and the window reaches 30 s before it.
+    time.sleep(max(0.0, start + 60 + 50 - time.time()))
+    moment = time.time() - 45
+    window = int(moment - start) + 30
+    at = {"time": "%.3f" % moment}
     local = value(query(host, "http://cl-a1:9090", 'count_over_time(%s[%ds])' % (series.replace(', shard=""', ""), window),
                         **at))
-    stored = value(store_query(host, "count_over_time(%s[%ds])" % (series, window), **at))
+    stored = value(store_query(host, "count_over_time(%s[%ds])" % (series, window), nocache="1", **at))
     print("store stopped 60 s: %d samples in cl-a1's own TSDB over %d s, %d in the store (deduplicated), "
           "%d retried, %d failed or dropped" % (local, window, stored, retried, lost))
     assert retried > 0, "the outage was not seen by remote write"

@@ -11,15 +11,19 @@ import io
 import json
 import os
 import re
+import subprocess
 import tarfile
 import tempfile
 import time
+import urllib.request
 
 import pytest
 from testlib import ROOT, get_json, molecule_inventory, poll, run_playbook
 
 RUNBOOKS = os.path.join(ROOT, "playbooks", "runbooks")
 AUTH = "prometheus:runbook-scrape-secret"
+# rb-mon's ansible_host (molecule.yml: reached over SSH at a fixed address): the address its own scrape targets use.
+ADDRESS = "10.213.17.10"
 
 
 @pytest.fixture(scope="module")
@@ -129,14 +133,14 @@ def test_scrape_target_add_and_remove(host, mirror_inventory):
     assert poll(lambda: [t["health"] for t in _runbook_targets(host)] == ["up"], timeout=30)
     # The role's own target of the job is still there.
     file_sd = json.loads(host.file("/etc/prometheus/file_sd/node.json").content_string)
-    assert any(group["targets"] == ["rb-mon:9100"] for group in file_sd)
+    assert any(group["targets"] == ["%s:9100" % ADDRESS] for group in file_sd)
     assert host.file("/etc/prometheus/file_sd/node.json").group == "prometheus"
 
     rc, out = runbook(mirror_inventory, "scrape_target.yml", *common, "scrape_target_action=remove")
     assert rc == 0, out
     assert _runbook_targets(host) == []
     file_sd = json.loads(host.file("/etc/prometheus/file_sd/node.json").content_string)
-    assert [group["targets"] for group in file_sd] == [["rb-mon:9100"]]
+    assert [group["targets"] for group in file_sd] == [["%s:9100" % ADDRESS]]
 
 
 def test_scrape_target_unknown_job_fails_clearly(mirror_inventory):
@@ -223,3 +227,41 @@ def test_health_prints_a_table(mirror_inventory):
     for needle in ("check", "targets node", "targets prometheus", "alertmanager", "pushgateway", "tsdb disk",
                    "backup etc_files", "No critical finding"):
         assert needle in out, needle
+
+
+# --------------------------------------------------------------------------- the host is reached like a VM (#17)
+
+
+def test_converge_and_runbooks_went_over_ssh_with_sudo(host):
+    """The converge, the runbooks and these checks log in over SSH as ops (key only) and become root by sudo."""
+    assert host.check_output("id -un") == "root"
+    assert host.check_output("sudo -n -u ops id -un") == "ops"
+    log = host.check_output("journalctl -q -u ssh.service --no-pager -o cat")
+    accepted = re.findall(r"^Accepted publickey for (\S+) from", log, re.M)
+    assert accepted and set(accepted) == {"ops"}, log[-2000:]
+    # The scenario's converge and idempotence runs alone open many sessions (ControlPersist keeps some shared).
+    assert len(accepted) >= 3, accepted
+    sudo = host.check_output("journalctl -q _COMM=sudo --no-pager -o cat")
+    assert re.search(r"ops : .*USER=root", sudo), sudo[-2000:]
+    sshd = host.check_output("sshd -T").splitlines()
+    assert "permitrootlogin no" in sshd and "passwordauthentication no" in sshd
+
+
+def test_demo_urls_answer_on_loopback():
+    """The web UIs are published on 127.0.0.1 ports of this machine, and the URLs `make demo` prints answer."""
+    result = subprocess.run(
+        ["python3", os.path.join(ROOT, "tests", "harness", "lab_urls.py"), "rb-mon", "--auth", AUTH,
+         "--check", "prometheus,alertmanager,pushgateway"],
+        capture_output=True, text=True, timeout=120, check=False)
+    print(result.stdout, result.stderr)
+    assert result.returncode == 0, result.stdout + result.stderr
+    urls = re.findall(r"^\s+(Prometheus|Alertmanager|Pushgateway)\s+(http://127\.0\.0\.1:\d+/)\s+200$", result.stdout, re.M)
+    urls = dict(urls)
+    assert set(urls) == {"Prometheus", "Alertmanager", "Pushgateway"}, result.stdout
+    # Each published port is the daemon it is named after.
+    with urllib.request.urlopen(urls["Prometheus"] + "api/v1/status/buildinfo", timeout=10) as answer:
+        assert json.load(answer)["data"]["version"]
+    with urllib.request.urlopen(urls["Alertmanager"] + "api/v2/status", timeout=10) as answer:
+        assert "cluster" in json.load(answer)
+    with urllib.request.urlopen(urls["Pushgateway"] + "api/v1/status", timeout=10) as answer:
+        assert json.load(answer)["status"] == "success"
