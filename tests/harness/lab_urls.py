@@ -5,8 +5,9 @@
 (tests/harness/lab.sh, LAB_PUBLISH), so that two labs never fight over a port; `docker port` tells which.
 
 Usage: lab_urls.py CONTAINER [--auth USER:PASSWORD] [--check NAME,...]
-  prints one line per published UI: name, URL, and with --check the HTTP status of GET <url>-/ready
+  prints one line per published UI: name, URL, and with --check the HTTP status of GET <url><ready path>
   (through basic auth when given); --check fails (exit 1) when one of the named UIs does not answer 200.
+  A published UI that is not named and does not answer is shown as "not running here".
 """
 
 import argparse
@@ -68,9 +69,12 @@ def main(argv=None):
         line = "  %-13s %s" % (name, url)
         if must:
             code, reason = status(url + ready, args.auth)
-            line += "   %s" % (code or "no answer: " + reason)
-            if name.lower() in must and code != 200:
-                failed.append("%s at %s%s: %s" % (name, url, ready, code or reason))
+            if name.lower() in must:
+                line += "   %s" % (code or "no answer: " + reason)
+                if code != 200:
+                    failed.append("%s at %s%s: %s" % (name, url, ready, code or reason))
+            else:
+                line += "   %s" % (code if code == 200 else "not running here")
         print(line)
     for problem in failed:
         print("lab_urls: " + problem, file=sys.stderr)

@@ -70,3 +70,10 @@ def test_without_check_only_urls_are_printed(monkeypatch, capsys):
     monkeypatch.setattr(lab_urls, "published", lambda container: {3000: "127.0.0.1:1234"})
     assert lab_urls.main(["lab-mon"]) == 0
     assert capsys.readouterr().out.strip() == "Grafana       http://127.0.0.1:1234/"
+
+
+def test_an_unchecked_ui_that_does_not_answer_is_not_running_here(server, monkeypatch, capsys):
+    monkeypatch.setattr(lab_urls, "published", lambda container: {9090: server, 3000: "127.0.0.1:9"})
+    assert lab_urls.main(["lab-mon", "--auth", AUTH, "--check", "prometheus"]) == 0
+    out = capsys.readouterr().out
+    assert "Grafana       http://127.0.0.1:9/   not running here" in out
