@@ -288,7 +288,8 @@ def test_the_instrumented_app_is_scraped_through_the_applications_group(host):
                  'django_db_connections_max{job="shop"} == 20', 'django_db_connections_active{job="shop"}',
                  'django_cache_hits_total{job="shop"}', 'django_cache_misses_total{job="shop"}',
                  'celery_queue_size{job="shop", queue="default"}', 'celery_queue_size{job="shop", queue="emails"}'):
-        assert _query(host, expr), expr
+        # A scrape may fall between the requests above: the series of the later ones come with the next one.
+        poll(lambda expr=expr: _query(host, expr), timeout=60, interval=3, what=expr)
     # The OpenTelemetry endpoint set is not in the prometheus_client metrics.
     _app_requests(host, "/api/v2/reports/", 2)
     assert not _query(host, 'http_requests_total{job="shop", endpoint="/api/v2/reports/"}')
