@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Converge benchmark against the physical floor (a script, not a test; issue #17, docs/benchmarks.md).
 # For each N (default "1 10 30") and each mode (BM_MODES, default "mitogen plain") it starts N fresh systemd
-# containers bm-1..bm-N on their own network, reached like VMs (BM_CONNECTION=ssh, the default: ansible.builtin.ssh
+# containers bm-1..bm-N on their own network, reached like VMs (BM_CONNECTION=ssh, the default: ssh
 # as the user ops with sudo, pipelining and ControlPersist; BM_CONNECTION=docker for the docker connection), runs
 # playbooks/site.yml --tags exporters (node_exporter and blackbox_exporter on every host) twice, then the floor: a play of K no-op
 # `ping` tasks with the same connection settings, K being the re-run's module calls per host. It prints:
@@ -42,19 +42,13 @@ cleanup() {
 trap cleanup EXIT
 
 inventory() {  # inventory <n>: prints the path of the inventory of bm-1..bm-n
-  local n=$1 f=$WORK/hosts-$1.yml key i
+  local n=$1 f=$WORK/hosts-$1.yml i
   {
     echo "all:"
     echo "  vars:"
     echo "    ansible_python_interpreter: /usr/bin/python3"
     if [ "$CONNECTION" = ssh ]; then
-      key=$(bash tests/harness/lab-ssh.sh key)
-      echo "    ansible_connection: ssh  # the short name, which Mitogen's strategies take over"
-      echo "    ansible_user: ops"
-      echo "    ansible_become: true"
-      echo "    ansible_ssh_private_key_file: $key"
-      echo "    ansible_ssh_pipelining: true"
-      echo "    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=60s"
+      bash tests/harness/lab-ssh.sh vars 4
     else
       echo "    ansible_connection: community.docker.docker"
     fi

@@ -5,6 +5,9 @@
 # Usage: lab-ssh.sh key                 make the key pair when missing; print the private key's path
 #        lab-ssh.sh install NAME ...    authorize the key for ops in these running containers, wait for sshd
 #        lab-ssh.sh address NAME        print the container's IPv4 address (what ansible_host is set to)
+#        lab-ssh.sh vars [INDENT]       print the connection variables of a lab host as YAML lines, indented by
+#                                       INDENT spaces (lab.sh and benchmarks/converge.sh write them into their
+#                                       inventories; molecule/runbooks/molecule.yml spells the same ones out)
 # The key lives in .cache/lab/ssh (LAB_SSH_DIR): it opens nothing but the lab's containers.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,6 +41,19 @@ install_key() {
   done
 }
 
+# The connection is named ssh, not ansible.builtin.ssh: Mitogen's strategies take over the short names only.
+connection_vars() {
+  local pad
+  pad=$(printf '%*s' "${1:-0}" '')
+  printf '%s%s\n' \
+    "$pad" "ansible_connection: ssh" \
+    "$pad" "ansible_user: ops" \
+    "$pad" "ansible_become: true" \
+    "$pad" "ansible_ssh_private_key_file: $(key)" \
+    "$pad" "ansible_ssh_pipelining: true" \
+    "$pad" "ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=60s"
+}
+
 address() {
   docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" | awk '{print $1}'
 }
@@ -46,5 +62,6 @@ case "${1:-}" in
   key) key ;;
   install) shift; install_key "$@" ;;
   address) address "$2" ;;
-  *) echo "usage: $0 key | install NAME ... | address NAME" >&2; exit 2 ;;
+  vars) connection_vars "${2:-0}" ;;
+  *) echo "usage: $0 key | install NAME ... | address NAME | vars [INDENT]" >&2; exit 2 ;;
 esac

@@ -56,28 +56,21 @@ up() {
 
 # The connection inventory of the SSH lab: each host's address, the user ops, the harness key, sudo.
 ssh_inventory() {
-  local key c
+  local c
   containers=()
   for h in "${HOSTS[@]}"; do containers+=("$PREFIX$h"); done
   bash "$REPO/tests/harness/lab-ssh.sh" install "${containers[@]}"
-  key=$(bash "$REPO/tests/harness/lab-ssh.sh" key)
   mkdir -p "$(dirname "$SSH_INVENTORY")"
   {
     echo "# Written by tests/harness/lab.sh up: the lab reached over SSH like VMs (LAB_SSH=0 turns it off)."
-    echo "# Host variables, so that they win over the group variables of inventories/lab/hosts.yml. The connection"
-    echo "# is named ssh, not ansible.builtin.ssh: Mitogen's strategies take over the short names only."
+    echo "# Host variables, so that they win over the group variables of inventories/lab/hosts.yml."
     echo "all:"
     echo "  hosts:"
     for h in "${HOSTS[@]}"; do
       c="$PREFIX$h"
       echo "    $h:"
       echo "      ansible_host: $(bash "$REPO/tests/harness/lab-ssh.sh" address "$c")"
-      echo "      ansible_connection: ssh"
-      echo "      ansible_user: ops"
-      echo "      ansible_become: true"
-      echo "      ansible_ssh_private_key_file: $key"
-      echo "      ansible_ssh_pipelining: true"
-      echo "      ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=60s"
+      bash "$REPO/tests/harness/lab-ssh.sh" vars 6
     done
   } >"$SSH_INVENTORY"
   log "SSH inventory: $SSH_INVENTORY"
